@@ -1,0 +1,7 @@
+"""CLI sub-commands of the augment stage."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    """Add this stage's sub-commands to the qaug parser."""

@@ -1,0 +1,186 @@
+"""Output folders, run records and checkpoints shared by every stage.
+
+Rules: nothing already written is silently overwritten (an output folder holding results
+is refused unless ``overwrite=True``); files are written atomically (temp file + rename),
+so an interrupted run never leaves a half-written checkpoint behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = [
+    "prepare_output_dir",
+    "write_json",
+    "read_json",
+    "run_info",
+    "save_checkpoint",
+    "load_checkpoint",
+    "CheckpointError",
+]
+
+RESULT_MARKERS = ("metrics.json", "run.json", "checkpoint.pt", "results.json", "summary.json")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: truncated, of another kind, or of another config."""
+
+
+def prepare_output_dir(path: str | Path, overwrite: bool = False, resume: bool = False) -> Path:
+    """Create ``path`` for a run's outputs, refusing to clobber existing results.
+
+    A folder that already holds results (any of ``RESULT_MARKERS`` or ``*.pt``) is refused
+    unless ``overwrite`` (files are then replaced as the run writes them) or ``resume``.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"output path {str(path)!r} exists and is not a folder; choose another --out.")
+    if path.is_dir() and not (overwrite or resume):
+        found = [m for m in RESULT_MARKERS if (path / m).exists()] + [p.name for p in path.glob("*.pt")]
+        if found:
+            raise FileExistsError(
+                f"output folder {str(path)!r} already holds results ({', '.join(sorted(set(found)))}); "
+                "pass --overwrite to replace them, --resume to continue, or choose a new --out."
+            )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu().tolist()
+    if hasattr(obj, "tolist"):  # numpy arrays and scalars
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, float) and obj != obj:
+        return None
+    return obj
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON (tensors/arrays become lists, NaN becomes null), atomically."""
+    path = Path(path)
+    _atomic_write_bytes(path, (json.dumps(_jsonable(obj), indent=2, sort_keys=False) + "\n").encode())
+    return path
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file."""
+    return json.loads(Path(path).read_text())
+
+
+def _git_commit() -> str | None:
+    try:
+        root = Path(__file__).resolve().parent.parent
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+        )
+        if out.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root, capture_output=True, text=True, timeout=5,
+        ).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def run_info(seed: int | None = None, argv: list[str] | None = None) -> dict:
+    """Provenance of a run: command line, seed, package versions, git commit, platform."""
+    import importlib.metadata as md
+
+    versions = {}
+    for pkg in ("qaug", "torch", "numpy", "scipy", "scikit-learn", "kornia", "mlxtend", "pennylane"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return {
+        "argv": list(sys.argv if argv is None else argv),
+        "seed": seed,
+        "versions": versions,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "git_commit": _git_commit(),
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+def save_checkpoint(path: str | Path, payload: dict) -> Path:
+    """Atomically save a checkpoint dict; it must carry ``kind`` (e.g. "classifier") and ``config``."""
+    if "kind" not in payload or "config" not in payload:
+        raise ValueError("a checkpoint payload needs 'kind' and 'config' entries.")
+    import io
+
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    path = Path(path)
+    _atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def load_checkpoint(
+    path: str | Path, kind: str | tuple[str, ...] | None = None, config: dict | None = None
+) -> dict:
+    """Load a checkpoint, checking it is whole, of the expected ``kind`` and (optionally) ``config``.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        CheckpointError: truncated/unreadable file, another kind, or a different config.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist; check the path.")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # torch raises several types for truncated zip files
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} cannot be read ({type(e).__name__}: {e}); the file is "
+            "truncated or not a qaug checkpoint. Use an earlier checkpoint or retrain."
+        ) from None
+    if not isinstance(payload, dict) or "kind" not in payload:
+        raise CheckpointError(f"{str(path)!r} is not a qaug checkpoint (no 'kind' entry).")
+    kinds = (kind,) if isinstance(kind, str) else kind
+    if kinds is not None and payload["kind"] not in kinds:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} holds a {payload['kind']!r}, but a {' or '.join(kinds)!r} "
+            "is needed here; pass a checkpoint written by the matching command."
+        )
+    if config is not None and payload.get("config") != config:
+        saved = payload.get("config") or {}
+        diff = sorted(
+            k for k in set(saved) | set(config) if saved.get(k) != config.get(k)
+        )
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} was written with a different config (keys differing: {diff}); "
+            "use the same config, or start a new run in a new folder."
+        )
+    return payload

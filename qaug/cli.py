@@ -1,0 +1,55 @@
+"""The ``qaug`` command: one sub-command per job, each defined in ``qaug/_commands``.
+
+Usage: ``qaug <command> [options] [--section.key=value ...]``; ``qaug <command> --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from qaug._commands import COMMAND_MODULES
+from qaug._io import CheckpointError
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="qaug",
+        description="Quantum-GAN data augmentation for hybrid quantum-classical classifiers.",
+    )
+    from qaug import __version__
+
+    parser.add_argument("--version", action="version", version=f"qaug {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 2 bad input, 1 failure)."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    overrides = [u for u in unknown if u.startswith("--") and "." in u.split("=", 1)[0]]
+    rest = [u for u in unknown if u not in overrides]
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.overrides = overrides
+    if overrides and not getattr(args, "accepts_overrides", False):
+        parser.error(f"'qaug {args.command}' takes no --section.key=value overrides; got {overrides}.")
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, TypeError, FileExistsError, FileNotFoundError, CheckpointError) as e:
+        print(f"qaug {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"qaug {args.command}: interrupted; rerun with --resume to continue.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
