@@ -1,0 +1,164 @@
+"""The two circuits the models use, each with two exact simulation paths.
+
+Fused: the weight-dependent layers become ``2**n x 2**n`` matrices applied with one matmul
+(fastest while such a matrix is small). Layer by layer: one 2x2 matmul per wire on the flat
+states, entanglers as a permutation or sign vector (scales to 12+ qubits). ``fused=None``
+picks by size (thresholds measured with ``benchmarks/bench_quantum.py``-style timings on one
+CPU thread). The tests check both paths against gate-by-gate engine circuits and PennyLane.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ._checks import check_n_qubits, complex_dtype_of
+from ._engine import cnot, cz, ry, ry_product_state, rz
+from ._fused import (
+    apply_layers,
+    apply_wirewise,
+    cz_signs,
+    entangler_permutation,
+    kron_factors,
+    product_vector,
+    ry_factors,
+    rz_phases,
+)
+from ._measure import expval_z, postselect, probabilities, z_signs
+
+__all__ = [
+    "VQC_FUSE_MAX_QUBITS",
+    "PATCH_FUSE_MAX_QUBITS",
+    "ring_cnots", "chain_czs", "vqc_expvals", "patch_generator_patches"]
+
+VQC_FUSE_MAX_QUBITS = 9
+PATCH_FUSE_MAX_QUBITS = 8
+
+
+def ring_cnots(n_qubits: int) -> list[tuple[int, int]]:
+    """CNOT(i, (i+1) mod n) for i = 0..n-1; a single CNOT(0, 1) for n = 2; none for n = 1."""
+    if n_qubits == 1:
+        return []
+    if n_qubits == 2:
+        return [(0, 1)]
+    return [(i, (i + 1) % n_qubits) for i in range(n_qubits)]
+
+
+def chain_czs(n_qubits: int) -> list[tuple[int, int]]:
+    """CZ(0, 1), CZ(1, 2), ..., CZ(n-2, n-1)."""
+    return [(i, i + 1) for i in range(n_qubits - 1)]
+
+
+def _use_fused(fused: bool | None, n: int, max_qubits: int) -> bool:
+    return n <= max_qubits if fused is None else bool(fused)
+
+
+def _check_vqc_args(x: torch.Tensor, weights: torch.Tensor) -> tuple[int, int]:
+    if x.dim() != 2:
+        raise ValueError(f"x must have shape (batch, n_qubits); got {tuple(x.shape)}.")
+    n = check_n_qubits(x.shape[1])
+    if weights.dim() != 3 or weights.shape[1:] != (n, 2):
+        raise ValueError(
+            f"weights must have shape (n_layers, n_qubits, 2) = (n_layers, {n}, 2); "
+            f"got {tuple(weights.shape)}."
+        )
+    return n, weights.shape[0]
+
+
+def vqc_expvals(
+    x: torch.Tensor, weights: torch.Tensor, *, reupload: bool = False, fused: bool | None = None
+) -> torch.Tensor:
+    """``<Z_i>`` of the VQC head: ``x`` ``(batch, n)``, ``weights`` ``(L, n, 2)`` -> ``(batch, n)``.
+
+    Circuit: RY(x_i) on wire i; per layer l: RY(w[l,i,0]) then RZ(w[l,i,1]) on every wire,
+    then the CNOT ring (``ring_cnots``). With ``reupload=True`` the encoding RY(x_i) is
+    repeated before every layer (data re-uploading); with one layer both are the same.
+    ``fused``: build the weight-only layers as matrices (default up to ``VQC_FUSE_MAX_QUBITS``)
+    or apply them wire by wire to the states; re-uploading is always wire by wire.
+    """
+    n, n_layers = _check_vqc_args(x, weights)
+    cdtype = complex_dtype_of(torch.promote_types(x.dtype, weights.dtype))
+    perm = entangler_permutation(n, ring_cnots(n), x.device)
+    phases = rz_phases(weights[..., 1]).to(cdtype)  # (L, n, 2)
+    # RZ(b) RY(a) RY(x)|0> = phases * [cos((a+x)/2), sin((a+x)/2)]: the encoding and the first
+    # layer's rotations collapse into one product state per sample.
+    half = (weights[0, :, 0] + x) / 2  # (batch, n)
+    first = torch.stack([torch.cos(half), torch.sin(half)], -1) * phases[0]  # (batch, n, 2)
+    psi = product_vector(first)  # (batch, 2**n), before the first CNOT ring
+    if reupload or n_layers == 1 or not _use_fused(fused, n, VQC_FUSE_MAX_QUBITS):
+        for layer in range(1, n_layers):
+            # RZ(b) RY(a) per wire, times RY(x) when re-uploading: (n, 2, 2) or (batch, n, 2, 2)
+            angle = weights[layer, :, 0] + x if reupload else weights[layer, :, 0]
+            rot = phases[layer, :, :, None] * ry_factors(angle)
+            psi = apply_wirewise(psi[:, perm], rot)  # (batch, 2**n)
+        probs = torch.view_as_real(psi).square().sum(-1)  # (batch, 2**n)
+    else:
+        psi = psi[:, perm]
+        if n_layers > 2:
+            rot = phases[1:-1, :, :, None] * ry_factors(weights[1:-1, :, 0])  # (L-2, n, 2, 2)
+            middle = kron_factors(rot)[..., perm, :]  # (L-2, 2**n, 2**n), CNOT ring on the rows
+            psi = apply_layers(psi, middle)  # (batch, 2**n)
+        # The last layer's RZ is diagonal and only CNOTs (a permutation) follow before a Z
+        # measurement, so it cannot change the outcome: the last layer is a real matrix and
+        # real and imaginary parts go through one real matmul.
+        last = kron_factors(ry_factors(weights[-1, :, 0]))  # (2**n, 2**n)
+        parts = torch.view_as_real(psi).transpose(1, 2).reshape(-1, 2**n)  # (batch*2, 2**n)
+        probs = (parts @ last.T).square().reshape(x.shape[0], 2, 2**n).sum(1)  # (batch, 2**n)
+    # The final CNOT ring permutes basis states; fold it into the table of Z signs instead.
+    signs = z_signs(n, range(n), probs.dtype, probs.device)[torch.argsort(perm)]  # (2**n, n)
+    return probs @ signs  # (batch, n)
+
+
+def _check_patch_args(z: torch.Tensor, weights: torch.Tensor, n_ancillas: int) -> int:
+    if weights.dim() != 3:
+        raise ValueError(
+            f"weights must have shape (n_generators, depth, n_qubits); got {tuple(weights.shape)}."
+        )
+    n = weights.shape[2]
+    if z.dim() != 2 or z.shape[1] != n:
+        raise ValueError(
+            f"z must have shape (batch, n_qubits) = (batch, {n}); got {tuple(z.shape)}."
+        )
+    if not 0 <= n_ancillas < n:
+        raise ValueError(
+            f"n_ancillas must be between 0 and n_qubits - 1 = {n - 1}; got {n_ancillas}."
+        )
+    return n
+
+
+def patch_generator_patches(
+    z: torch.Tensor, weights: torch.Tensor, n_ancillas: int = 1, *, fused: bool | None = None
+) -> torch.Tensor:
+    """Patch QGAN: ``z`` ``(batch, n)``, ``weights`` ``(G, depth, n)`` -> ``(batch, G*P)``.
+
+    Per sub-generator g (PennyLane "Quantum GANs" demo, patch method of Huang et al. 2021):
+    RY(z_i) on every wire; per layer RY(w[g,l,i]) on every wire then CZ(0,1), ..., CZ(n-2,n-1);
+    probabilities; keep the ``P = 2**(n - n_ancillas)`` entries with the ancillas (the first
+    wires) in |0>, divide them by the sum of all probabilities and then by their maximum, as the
+    demo's ``partial_measure`` does. Patches of all sub-generators are concatenated.
+    ``fused``: one real matrix per sub-generator (default up to ``PATCH_FUSE_MAX_QUBITS``) or
+    layer by layer on the states. RY and CZ are real, so the whole simulation is real.
+    """
+    n = _check_patch_args(z, weights, n_ancillas)
+    dtype = torch.promote_types(z.dtype, weights.dtype)
+    weights = weights.to(dtype)
+    signs = cz_signs(n, chain_czs(n), dtype, z.device)  # (2**n,): the CZ chain as a diagonal
+    if _use_fused(fused, n, PATCH_FUSE_MAX_QUBITS):
+        layers = signs[:, None] * kron_factors(ry_factors(weights))  # (G, depth, 2**n, 2**n)
+        half = z.to(dtype) / 2
+        psi0 = product_vector(torch.stack([torch.cos(half), torch.sin(half)], -1))  # (batch, 2**n)
+        psi = apply_layers(psi0, layers)  # (G, batch, 2**n)
+    else:
+        # RY(w) RY(z) = RY(w + z): encoding and first layer form one product state per (g, b).
+        half = (weights[:, None, 0, :] + z) / 2  # (G, batch, n)
+        psi = product_vector(torch.stack([torch.cos(half), torch.sin(half)], -1)) * signs
+        for layer in range(1, weights.shape[1]):
+            rot = ry_factors(weights[:, None, layer, :])  # (G, 1, n, 2, 2): same for the batch
+            psi = apply_wirewise(psi, rot) * signs  # (G, batch, 2**n)
+    probs = psi.square()  # (G, batch, 2**n)
+    # Ancillas are the most significant wires: "ancillas in |0>" is the first block of entries.
+    kept = probs[..., : 2 ** (n - n_ancillas)]  # (G, batch, P)
+    # The demo divides by the sum of *all* probabilities (1 up to rounding), then by the maximum;
+    # any positive per-patch factor (e.g. the post-selection probability) cancels in the latter.
+    given0 = kept / probs.sum(-1, keepdim=True)  # (G, batch, P)
+    patches = given0 / given0.amax(-1, keepdim=True)  # (G, batch, P)
+    return patches.transpose(0, 1).reshape(z.shape[0], -1)  # (batch, G*P)
