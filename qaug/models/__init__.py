@@ -1,1 +1,54 @@
 """qaug.models"""
+
+from ._classifiers import (
+    CLASSIFIERS,
+    ClassifierConfig,
+    build_classifier,
+    build_classifier_from_config,
+)
+from ._gan import (
+    DISCRIMINATOR_KINDS,
+    GENERATOR_KINDS,
+    CNNDiscriminator,
+    DCGANDiscriminator,
+    DCGANGenerator,
+    GANConfig,
+    MLPDiscriminator,
+    MLPGenerator,
+    build_gan,
+    dcgan_width_for_params,
+)
+from ._hqcnn import HQCNN, CNNControl, QuanvHQCNN, ReuploadHQCNN
+from ._params import count_parameters
+from ._qgan import QGANGenerator
+from ._quantum_layers import PatchQuantumGenerator, QuanvCircuit, ReuploadingVQCLayer, VQCLayer
+
+__all__ = [
+    # quantum layers
+    "VQCLayer",
+    "ReuploadingVQCLayer",
+    "QuanvCircuit",
+    "PatchQuantumGenerator",
+    # classifiers
+    "CLASSIFIERS",
+    "ClassifierConfig",
+    "build_classifier",
+    "build_classifier_from_config",
+    "HQCNN",
+    "ReuploadHQCNN",
+    "QuanvHQCNN",
+    "CNNControl",
+    "count_parameters",
+    # generative models (QGAN, GAN, DCGAN)
+    "GENERATOR_KINDS",
+    "DISCRIMINATOR_KINDS",
+    "GANConfig",
+    "QGANGenerator",
+    "MLPGenerator",
+    "DCGANGenerator",
+    "MLPDiscriminator",
+    "CNNDiscriminator",
+    "DCGANDiscriminator",
+    "build_gan",
+    "dcgan_width_for_params",
+]

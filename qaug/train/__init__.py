@@ -1,1 +1,38 @@
 """qaug.train"""
+
+from ._adversarial import (
+    AdversarialConfig,
+    GANResult,
+    NonFiniteLossError,
+    default_adversarial_config,
+    train_gan,
+)
+from ._classifier import TrainResult, train_classifier
+from ._evaluate import EvalResult, evaluate, predict_proba
+from ._generators import ClassGenerators, fit_class_generators
+from ._quality import FeatureExtractor, QualityEvaluator, diversity, fid, iterations_to_target, kid
+from ._train_config import TrainConfig
+
+__all__ = [
+    # classifier loop and evaluation
+    "TrainConfig",
+    "TrainResult",
+    "train_classifier",
+    "EvalResult",
+    "evaluate",
+    "predict_proba",
+    # adversarial loop, per-class generators, sample quality
+    "AdversarialConfig",
+    "GANResult",
+    "NonFiniteLossError",
+    "train_gan",
+    "default_adversarial_config",
+    "ClassGenerators",
+    "fit_class_generators",
+    "QualityEvaluator",
+    "FeatureExtractor",
+    "kid",
+    "fid",
+    "diversity",
+    "iterations_to_target",
+]

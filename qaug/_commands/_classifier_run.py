@@ -1,0 +1,145 @@
+"""The work behind ``qaug train-classifier``: resolved config, training, files in ``--out``.
+
+Kept apart from ``classifier.py`` so that building the parser imports none of the stages.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qaug._config import apply_overrides, config_to_dict
+from qaug._io import load_checkpoint, run_info, save_checkpoint, write_json
+from qaug._seed import make_generator
+from qaug.data import DataConfig, load_dataset_from_config
+from qaug.models import ClassifierConfig, build_classifier_from_config
+from qaug.train import TrainConfig, evaluate, train_classifier
+
+__all__ = ["ClassifierRunConfig", "config_from_args", "run_train_classifier"]
+
+
+@dataclass(frozen=True)
+class ClassifierRunConfig:
+    """Everything that defines a train-classifier run: data, model, training, seed."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ClassifierConfig = field(default_factory=ClassifierConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    seed: int = 0
+
+
+def config_from_args(args) -> ClassifierRunConfig:
+    """The resolved run config: defaults, then the flags, then --section.key=value overrides."""
+    base = ClassifierRunConfig()
+    train_flags = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size}
+    cfg = ClassifierRunConfig(
+        data=dataclasses.replace(base.data, name=args.dataset, classes=tuple(args.classes),
+                                 n_train_per_class=args.n_train, image_size=args.image_size),
+        model=dataclasses.replace(base.model, name=args.model),
+        train=dataclasses.replace(base.train, device=args.device,
+                                  **{k: v for k, v in train_flags.items() if v is not None}),
+        seed=args.seed,
+    )
+    cfg = apply_overrides(cfg, args.overrides)
+    if args.dry_run:  # a smoke test: one epoch on a handful of images
+        cfg = dataclasses.replace(
+            cfg,
+            data=dataclasses.replace(cfg.data, n_train_per_class=min(cfg.data.n_train_per_class, 5),
+                                     n_val_per_class=min(cfg.data.n_val_per_class, 3),
+                                     n_test_per_class=5, train_counts={}),
+            train=dataclasses.replace(cfg.train, epochs=min(cfg.train.epochs, 1)),
+        )
+    return cfg
+
+
+def _checkpoint_config(cfg: ClassifierRunConfig, classes) -> dict:
+    """What a checkpoint must match to be loaded: the architecture and the class ids."""
+    return {"model": config_to_dict(cfg.model), "image_size": cfg.data.image_size,
+            "classes": [int(c) for c in classes]}
+
+
+def _write_history(path: Path, history: list[dict]) -> None:
+    columns = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc"]
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=columns)
+        w.writeheader()
+        w.writerows(history)
+
+
+def _plot_confusion(path: Path, confusion: list[list[int]], labels: list[str], title: str) -> None:
+    """Confusion matrix heat map (rows = true class) as PNG; pyplot-free, Agg canvas."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    k = len(confusion)
+    fig = Figure(figsize=(1.2 + 0.6 * k, 1.0 + 0.6 * k))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.imshow(confusion, cmap="Blues")
+    top = max(max(row) for row in confusion) or 1
+    for i, row in enumerate(confusion):
+        for j, n in enumerate(row):
+            color = "white" if n > top / 2 else "black"
+            ax.text(j, i, str(n), ha="center", va="center", color=color)
+    ax.set_xticks(range(k), labels)
+    ax.set_yticks(range(k), labels)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def run_train_classifier(
+    cfg: ClassifierRunConfig, out: Path, *, checkpoint: str | None = None, progress: bool = False
+) -> dict:
+    """Run one train-classifier job described by ``cfg`` into folder ``out``; return the metrics."""
+    start = time.perf_counter()
+    write_json(out / "config.json", config_to_dict(cfg))
+    ds = load_dataset_from_config(cfg.data, cfg.seed)
+    model = build_classifier_from_config(
+        cfg.model, ds.n_classes, ds.image_size, make_generator(cfg.seed, "classifier", "init")
+    )
+    ckpt_config = _checkpoint_config(cfg, ds.classes)
+    if checkpoint is not None:
+        payload = load_checkpoint(checkpoint, kind="classifier", config=ckpt_config)
+        model.load_state_dict(payload["state_dict"])
+    result = train_classifier(model, ds.train, ds.val, cfg.train,
+                              generator=make_generator(cfg.seed, "classifier", "shuffle"),
+                              progress=progress)
+    test = evaluate(model, ds.test.x, ds.test.y, ds.n_classes)
+    classes = [int(c) for c in ds.classes]
+    metrics = {
+        "dataset": ds.name,
+        "model": cfg.model.name,
+        "classes": classes,
+        "test_accuracy": test.accuracy,
+        "per_class_accuracy": dict(zip(map(str, classes), test.to_dict()["per_class_accuracy"])),
+        "confusion": test.confusion,
+        "confusion_labels": classes,
+        "val_accuracy": result.best_val_accuracy,
+        "val_loss": result.best_val_loss,
+        "best_epoch": result.best_epoch,
+        "epochs_run": result.epochs_run,
+        "collapsed": test.collapsed,
+        "parameter_counts": model.parameter_counts(),
+        "n_train": len(ds.train.y), "n_val": len(ds.val.y), "n_test": len(ds.test.y),
+        "train_seconds": result.seconds,
+        "from_checkpoint": None if checkpoint is None else str(checkpoint),
+    }
+    _write_history(out / "history.csv", result.history)
+    _plot_confusion(out / "confusion.png", test.confusion, list(ds.class_names),
+                    f"{cfg.model.name} on {ds.name}: test accuracy {test.accuracy:.3f}")
+    save_checkpoint(out / "checkpoint.pt", {
+        "kind": "classifier", "config": ckpt_config, "state_dict": model.state_dict(),
+        "classes": classes, "run_config": config_to_dict(cfg), "best_epoch": result.best_epoch,
+    })
+    metrics["wall_seconds"] = time.perf_counter() - start
+    write_json(out / "metrics.json", metrics)
+    write_json(out / "run.json", run_info(cfg.seed))
+    return metrics
+
+

@@ -1,0 +1,166 @@
+"""The classifier training loop: Adam, cross-entropy, early stopping on validation accuracy.
+
+One function, :func:`train_classifier`, for every classifier (hybrid or classical). Batches
+are shuffled with the caller's ``torch.Generator`` (drawn on the CPU), so a seed fixes the
+whole run. The weights of the best validation epoch are loaded back into the model.
+
+Example:
+    >>> from qaug._seed import make_generator
+    >>> from qaug.models import build_classifier
+    >>> model = build_classifier("cnn", 2, 4, generator=make_generator(0, "init"))
+    >>> x, y = torch.rand(8, 1, 4, 4, generator=make_generator(0, "x")), torch.arange(8) % 2
+    >>> result = train_classifier(model, (x, y), (x, y), TrainConfig(epochs=2),
+    ...                           generator=make_generator(0, "shuffle"))
+    >>> result.epochs_run, len(result.history)
+    (2, 2)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+from qaug.train._evaluate import as_xy, check_labels, predict_logits
+from qaug.train._train_config import TrainConfig
+
+__all__ = ["TrainResult", "train_classifier"]
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :func:`train_classifier`.
+
+    Attributes:
+        history: one dict per epoch: epoch, train_loss, train_acc, val_loss, val_acc.
+        best_epoch: epoch whose weights were restored (0: the initial weights, when epochs=0).
+        best_val_accuracy: validation accuracy at ``best_epoch``.
+        best_val_loss: validation loss at ``best_epoch``.
+        epochs_run: epochs actually trained (fewer than asked after early stopping).
+        seconds: wall time of the loop.
+    """
+
+    history: list[dict] = field(default_factory=list)
+    best_epoch: int = 0
+    best_val_accuracy: float = float("nan")
+    best_val_loss: float = float("nan")
+    epochs_run: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        """Plain dict (JSON-friendly) of the summary fields and the history."""
+        return {
+            "best_epoch": self.best_epoch,
+            "best_val_accuracy": self.best_val_accuracy,
+            "best_val_loss": self.best_val_loss,
+            "epochs_run": self.epochs_run,
+            "seconds": self.seconds,
+            "history": self.history,
+        }
+
+
+def _validation_scores(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int):
+    """(loss, accuracy) of the model on a labelled set, in eval mode without gradients."""
+    logits = predict_logits(model, x, max(batch_size, 512))  # (N, k) on CPU
+    return float(F.cross_entropy(logits, y)), int((logits.argmax(1) == y).sum()) / len(y)
+
+
+def _train_epoch(model, opt, x, y, batch_size, device, generator) -> tuple[float, float]:
+    """One shuffled pass; returns the sample-weighted mean loss and accuracy of the batches."""
+    model.train()
+    order = torch.randperm(len(x), generator=generator)  # drawn on the CPU generator
+    loss_sum, correct = 0.0, 0
+    for start in range(0, len(x), batch_size):
+        idx = order[start : start + batch_size]
+        xb, yb = x[idx].to(device), y[idx].to(device)  # (b, 1, H, W), (b,)
+        logits = model(xb)  # (b, k)
+        loss = F.cross_entropy(logits, yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        loss_sum += float(loss.detach()) * len(idx)
+        correct += int((logits.argmax(1) == yb).sum())
+    return loss_sum / len(x), correct / len(x)
+
+
+def train_classifier(
+    model: nn.Module,
+    train,
+    val,
+    config: TrainConfig | None = None,
+    *,
+    generator: torch.Generator,
+    progress: bool = False,
+) -> TrainResult:
+    """Train ``model`` with Adam and cross-entropy; keep the best-validation weights.
+
+    The model selected is the epoch with the highest validation accuracy, ties broken by the
+    lower validation loss; training stops after ``config.patience`` epochs without a better
+    one. The selected weights are loaded into ``model`` before returning.
+
+    Args:
+        model: maps ``(batch, 1, H, W)`` to logits ``(batch, k)``; moved to ``config.device``.
+        train: training set, a ``Split`` or ``(x, y)``: images ``(N, 1, H, W)``, labels ``(N,)``.
+        val: validation set, same form (used for model selection only).
+        config: loop settings (default ``TrainConfig()``).
+        generator: CPU ``torch.Generator`` for the batch order.
+        progress: show a tqdm bar over epochs.
+
+    Returns:
+        A :class:`TrainResult` (history per epoch, best epoch, time).
+    """
+    config = TrainConfig() if config is None else config
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig; got {type(config).__name__}.")
+    if not isinstance(generator, torch.Generator) or generator.device.type != "cpu":
+        raise TypeError(
+            "generator must be a CPU torch.Generator (e.g. qaug._seed.make_generator(seed, "
+            f"'shuffle')); got {generator!r}."
+        )
+    x, y = as_xy(train, "train")
+    xv, yv = as_xy(val, "val")
+    if x.shape[1:] != xv.shape[1:]:
+        raise ValueError(
+            f"train images {tuple(x.shape[1:])} and val images {tuple(xv.shape[1:])} differ."
+        )
+    device = torch.device(config.device)
+    model.to(device)
+    n_classes = predict_logits(model, x[:1]).shape[1]  # also checks the model accepts the images
+    check_labels(y, n_classes, "train")
+    check_labels(yv, n_classes, "val")
+
+    start = time.perf_counter()
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    result = TrainResult()
+    best_key = None  # (val_acc, -val_loss): larger is better
+    best_state = None
+    bar = tqdm(range(1, config.epochs + 1), desc="train", disable=not progress, leave=False)
+    for epoch in bar:
+        train_loss, train_acc = _train_epoch(model, opt, x, y, config.batch_size, device, generator)
+        val_loss, val_acc = _validation_scores(model, xv, yv, config.batch_size)
+        result.history.append({
+            "epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
+            "val_loss": val_loss, "val_acc": val_acc,
+        })
+        result.epochs_run = epoch
+        if best_key is None or (val_acc, -val_loss) > best_key:
+            best_key = (val_acc, -val_loss)
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            result.best_epoch = epoch
+            result.best_val_accuracy, result.best_val_loss = val_acc, val_loss
+        bar.set_postfix(val_acc=f"{val_acc:.3f}", best=f"{result.best_val_accuracy:.3f}")
+        if config.patience and epoch - result.best_epoch >= config.patience:
+            break
+    bar.close()
+    if best_state is None:  # epochs=0: score the weights as they are
+        result.best_val_loss, result.best_val_accuracy = _validation_scores(
+            model, xv, yv, config.batch_size
+        )
+    else:
+        model.load_state_dict(best_state)
+    result.seconds = time.perf_counter() - start
+    return result
