@@ -8,7 +8,8 @@ matrix for the hot path, and ``_circuits`` holds the two circuits the models use
 
 from ._checks import MAX_QUBITS
 from ._circuits import (
-    FUSE_MAX_QUBITS,
+    PATCH_FUSE_MAX_QUBITS,
+    VQC_FUSE_MAX_QUBITS,
     chain_czs,
     patch_generator_patches,
     ring_cnots,
@@ -40,7 +41,8 @@ from ._measure import expval_z, marginal_probabilities, postselect, probabilitie
 
 __all__ = [
     "MAX_QUBITS",
-    "FUSE_MAX_QUBITS",
+    "VQC_FUSE_MAX_QUBITS",
+    "PATCH_FUSE_MAX_QUBITS",
     # states and gates
     "zero_state",
     "ry_product_state",

@@ -40,7 +40,7 @@ def _z_signs_cpu(n_qubits: int, wires: tuple[int, ...]) -> torch.Tensor:
     index = torch.arange(2**n_qubits)
     shifts = torch.tensor([n_qubits - 1 - w for w in wires])
     bits = (index[:, None] >> shifts[None, :]) & 1  # (2**n, k): bit of wire w in |j>
-    return (1 - 2 * bits).to(torch.float64)
+    return (1 - 2 * bits).to(torch.int8)  # int8 keeps cached tables small
 
 
 def z_signs(n_qubits: int, wires: Sequence[int], dtype=torch.float32, device=None) -> torch.Tensor:

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 from _dense_reference import cnot_matrix, cz_matrix
+from _gate_reference import patch_reference, vqc_reference
 
 from qaug import quantum as q
 
@@ -70,24 +71,26 @@ def test_chain_product_order():
 @pytest.mark.parametrize("n", [1, 2, 3, 4])
 @pytest.mark.parametrize("n_layers", [1, 3])
 @pytest.mark.parametrize("reupload", [False, True])
-def test_vqc_fused_equals_gate_by_gate(n, n_layers, reupload):
+def test_vqc_both_paths_equal_gate_by_gate(n, n_layers, reupload):
     g = torch.Generator().manual_seed(n * 10 + n_layers)
     x = torch.rand(5, n, generator=g, dtype=torch.float64) * 6 - 3
     w = torch.rand(n_layers, n, 2, generator=g, dtype=torch.float64) * 2 * np.pi
-    fused = q.vqc_expvals(x, w, reupload=reupload, fused=True)
-    gates = q.vqc_expvals(x, w, reupload=reupload, fused=False)
-    torch.testing.assert_close(fused, gates, atol=1e-12, rtol=0)
+    ref = vqc_reference(x, w, reupload)
+    for fused in (True, False):
+        out = q.vqc_expvals(x, w, reupload=reupload, fused=fused)
+        torch.testing.assert_close(out, ref, atol=1e-12, rtol=0)
 
 
 @pytest.mark.parametrize(("n", "n_anc"), [(1, 0), (3, 1), (5, 1), (5, 2)])
-def test_patch_fused_equals_gate_by_gate(n, n_anc):
+def test_patch_both_paths_equal_gate_by_gate(n, n_anc):
     g = torch.Generator().manual_seed(n)
     z = torch.rand(4, n, generator=g, dtype=torch.float64) * np.pi / 2
     w = torch.rand(3, 2, n, generator=g, dtype=torch.float64)
-    fused = q.patch_generator_patches(z, w, n_anc, fused=True)
-    gates = q.patch_generator_patches(z, w, n_anc, fused=False)
-    assert fused.shape == (4, 3 * 2 ** (n - n_anc))
-    torch.testing.assert_close(fused, gates, atol=1e-12, rtol=0)
+    ref = patch_reference(z, w, n_anc)
+    for fused in (True, False):
+        out = q.patch_generator_patches(z, w, n_anc, fused=fused)
+        assert out.shape == (4, 3 * 2 ** (n - n_anc))
+        torch.testing.assert_close(out, ref, atol=1e-12, rtol=0)
 
 
 def test_vqc_reupload_single_layer_equals_plain():
@@ -114,3 +117,11 @@ def test_apply_layers_both_orders(batch):
     psi = torch.randn(batch, 8, generator=g, dtype=torch.float64)
     ref = psi @ (m[:, 3] @ m[:, 2] @ m[:, 1] @ m[:, 0]).transpose(-1, -2)  # (G, batch, d)
     torch.testing.assert_close(q.apply_layers(psi, m), ref)
+
+
+def test_apply_wirewise_broadcasts_leading_dims():
+    g = torch.Generator().manual_seed(6)
+    mats = torch.randn(3, 1, 4, 2, 2, generator=g, dtype=torch.float64)  # (G, 1, n, 2, 2)
+    psi = torch.randn(3, 5, 16, generator=g, dtype=torch.complex128)  # (G, batch, 2**n)
+    ref = psi @ q.kron_factors(mats[:, 0]).to(psi.dtype).transpose(-1, -2)  # (G, batch, 16)
+    torch.testing.assert_close(q.apply_wirewise(psi, mats), ref)
