@@ -162,5 +162,7 @@ def train_classifier(
         )
     else:
         model.load_state_dict(best_state)
+    # The flag qaug.augment.CustomizedAugmenter checks before trusting a classifier.
+    model.classifier_fitted_ = True
     result.seconds = time.perf_counter() - start
     return result
