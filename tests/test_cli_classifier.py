@@ -99,3 +99,23 @@ def test_missing_checkpoint(tmp_path, capsys):
 
 def test_metrics_are_strict_json(cnn_run):
     json.loads((cnn_run / "metrics.json").read_text(), parse_constant=pytest.fail)
+
+
+def test_eval_noise_adds_noisy_metrics(tmp_path, capsys):
+    spec = "shots=100,depolarizing=0.01,readout=0.02"
+    assert _run(tmp_path / "n", "--eval-noise", spec, model="hqcnn") == 0
+    m = read_json(tmp_path / "n" / "metrics.json")
+    assert m["eval_noise"] == {"shots": 100, "depolarizing": 0.01, "readout": 0.02}
+    assert 0.0 <= m["noisy_test_accuracy"] <= 1.0 and "test_accuracy" in m
+    assert set(m["noisy_per_class_accuracy"]) == set(m["per_class_accuracy"]) == {"0", "1", "2"}
+    assert "under noise" in capsys.readouterr().out
+    assert _run(tmp_path / "again", "--eval-noise", spec, model="hqcnn") == 0
+    again = read_json(tmp_path / "again" / "metrics.json")
+    assert again["noisy_per_class_accuracy"] == m["noisy_per_class_accuracy"]  # seeded shots
+
+
+def test_eval_noise_errors(tmp_path, capsys):
+    assert _run(tmp_path / "a", "--eval-noise", "shot=10", model="hqcnn") == 2
+    assert "key one of ['shots', 'depolarizing', 'readout']" in capsys.readouterr().err
+    assert _run(tmp_path / "b", "--eval-noise", "readout=0.1") == 2  # the classical control
+    assert "needs a quantum classifier" in capsys.readouterr().err

@@ -15,7 +15,8 @@ from qaug._config import apply_overrides, config_to_dict
 from qaug._io import load_checkpoint, run_info, save_checkpoint, write_json
 from qaug._seed import make_generator
 from qaug.data import DataConfig, load_dataset_from_config
-from qaug.models import ClassifierConfig, build_classifier_from_config
+from qaug.models import ClassifierConfig, build_classifier_from_config, noisy_layers
+from qaug.quantum import NoiseModel
 from qaug.train import TrainConfig, evaluate, train_classifier
 
 __all__ = ["ClassifierRunConfig", "config_from_args", "run_train_classifier"]
@@ -94,15 +95,28 @@ def _plot_confusion(path: Path, confusion: list[list[int]], labels: list[str], t
 
 
 def run_train_classifier(
-    cfg: ClassifierRunConfig, out: Path, *, checkpoint: str | None = None, progress: bool = False
+    cfg: ClassifierRunConfig,
+    out: Path,
+    *,
+    checkpoint: str | None = None,
+    progress: bool = False,
+    eval_noise: NoiseModel | None = None,
 ) -> dict:
-    """Run one train-classifier job described by ``cfg`` into folder ``out``; return the metrics."""
+    """Run one train-classifier job described by ``cfg`` into folder ``out``; return the metrics.
+
+    With ``eval_noise`` the test set is also evaluated under that noise model (shots drawn from
+    the child seed ``(seed, "classifier", "eval-noise")``); the metrics gain ``eval_noise``,
+    ``noisy_test_accuracy`` and ``noisy_per_class_accuracy``.
+    """
     start = time.perf_counter()
     write_json(out / "config.json", config_to_dict(cfg))
     ds = load_dataset_from_config(cfg.data, cfg.seed)
     model = build_classifier_from_config(
         cfg.model, ds.n_classes, ds.image_size, make_generator(cfg.seed, "classifier", "init")
     )
+    if eval_noise is not None and not noisy_layers(model):
+        raise ValueError(f"--eval-noise needs a quantum classifier ('hqcnn', 'reupload', "
+                         f"'quanv'); model {cfg.model.name!r} has no quantum layer.")
     ckpt_config = _checkpoint_config(cfg, ds.classes)
     if checkpoint is not None:
         payload = load_checkpoint(checkpoint, kind="classifier", config=ckpt_config)
@@ -130,6 +144,12 @@ def run_train_classifier(
         "train_seconds": result.seconds,
         "from_checkpoint": None if checkpoint is None else str(checkpoint),
     }
+    if eval_noise is not None:
+        noisy_test = evaluate(model, ds.test.x, ds.test.y, ds.n_classes, noise=eval_noise,
+                              generator=make_generator(cfg.seed, "classifier", "eval-noise"))
+        per_class = noisy_test.to_dict()["per_class_accuracy"]
+        metrics.update(eval_noise=eval_noise.to_dict(), noisy_test_accuracy=noisy_test.accuracy,
+                       noisy_per_class_accuracy=dict(zip(map(str, classes), per_class)))
     _write_history(out / "history.csv", result.history)
     _plot_confusion(out / "confusion.png", test.confusion, list(ds.class_names),
                     f"{cfg.model.name} on {ds.name}: test accuracy {test.accuracy:.3f}")

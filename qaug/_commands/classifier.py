@@ -6,7 +6,9 @@ Example:
 
 Writes to ``--out``: config.json (resolved), run.json (provenance), metrics.json, history.csv,
 confusion.png and checkpoint.pt. ``--checkpoint PATH`` starts from saved weights (of the same
-model and classes); with ``--epochs 0`` it only evaluates them.
+model and classes); with ``--epochs 0`` it only evaluates them. ``--eval-noise
+shots=1000,depolarizing=0.01,readout=0.02`` also evaluates the test set on a simulated noisy
+device (metrics.json: noisy_test_accuracy, noisy_per_class_accuracy, eval_noise).
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ def register(subparsers) -> None:
     add_device_arg(p)
     add_output_args(p)
     p.add_argument("--checkpoint", default=None, help="classifier checkpoint.pt to start from")
+    p.add_argument("--eval-noise", default=None, metavar="SPEC",
+                   help="also evaluate the test set under noise, e.g. "
+                        "'shots=1000,depolarizing=0.01,readout=0.02' (quantum models only)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (default 1: these models are far too small to gain "
                         "from more, and extra threads slow a busy machine down many times over)")
@@ -67,11 +72,17 @@ def _main(args) -> int:
     if args.threads < 1:
         raise ValueError(f"--threads must be >= 1; got {args.threads}.")
     cfg = config_from_args(args)
+    eval_noise = None
+    if args.eval_noise is not None:
+        from qaug.quantum import NoiseModel
+
+        eval_noise = NoiseModel.from_string(args.eval_noise)
     import torch
 
     torch.set_num_threads(args.threads)  # recorded in run.json (torch_threads)
     out = prepare_output_dir(args.out, overwrite=args.overwrite)
-    m = run_train_classifier(cfg, out, checkpoint=args.checkpoint, progress=not args.no_progress)
+    m = run_train_classifier(cfg, out, checkpoint=args.checkpoint, progress=not args.no_progress,
+                             eval_noise=eval_noise)
     per_class = "  ".join(
         f"{c}: {'n/a' if a is None else f'{a:.3f}'}" for c, a in m["per_class_accuracy"].items()
     )
@@ -80,6 +91,8 @@ def _main(args) -> int:
           f"test accuracy {m['test_accuracy']:.3f} (val {m['val_accuracy']:.3f}, best epoch "
           f"{m['best_epoch']}/{m['epochs_run']}, train {m['train_seconds']:.1f} s)")
     print(f"  per class  {per_class}")
+    if eval_noise is not None:
+        print(f"  under noise ({args.eval_noise}): test accuracy {m['noisy_test_accuracy']:.3f}")
     if m["collapsed"]:
         print("  warning: the model predicts a single class for every test image (collapsed); "
               "try another --lr or seed.", file=sys.stderr)

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from qaug.models._init import resolve_generator
-from qaug.quantum import patch_generator_patches, vqc_expvals
+from qaug.quantum import NoiseModel, noisy_vqc_expvals, patch_generator_patches, vqc_expvals
 
 __all__ = ["VQCLayer", "ReuploadingVQCLayer", "QuanvCircuit", "PatchQuantumGenerator"]
 
@@ -48,6 +48,11 @@ class VQCLayer(nn.Module):
     then CNOT(i, (i+1) mod n) for i = 0..n-1 (a single CNOT(0,1) for n = 2, none for n = 1).
     Simulated exactly by ``qaug.quantum.vqc_expvals`` (fused matrices up to 8 qubits).
 
+    Noisy execution: while ``noise`` (a ``qaug.quantum.NoiseModel``, class default ``None``) is
+    set -- normally by the context manager ``qaug.models.noisy`` -- the layer runs the density-
+    matrix simulation ``qaug.quantum.noisy_vqc_expvals`` instead, drawing shots (if any) from
+    ``noise_generator``. Constructor, weights and the default output are unchanged by this.
+
     Args:
         n_qubits: wires, 1..12.
         n_layers: variational layers, >= 1.
@@ -62,6 +67,8 @@ class VQCLayer(nn.Module):
 
     is_quantum = True
     reupload = False
+    noise: NoiseModel | None = None
+    noise_generator: torch.Generator | None = None
 
     def __init__(self, n_qubits: int, n_layers: int, *, generator: torch.Generator | None = None):
         super().__init__()
@@ -81,7 +88,19 @@ class VQCLayer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Angles ``(batch, n_qubits)`` -> expectation values ``(batch, n_qubits)`` in [-1, 1]."""
         _check_input(x, self.n_qubits, "x")
-        return vqc_expvals(x, self.weights, reupload=self.reupload)
+        if self.noise is None:
+            return vqc_expvals(x, self.weights, reupload=self.reupload)
+        if self.noise.shots is not None and torch.is_grad_enabled() and (
+            x.requires_grad or self.weights.requires_grad
+        ):
+            raise ValueError(
+                f"noise.shots={self.noise.shots}: shot sampling is not differentiable, so it "
+                "cannot run where gradients are needed. Evaluate under torch.no_grad() (as "
+                "qaug.train.evaluate does), or train with shots=None (depolarizing and readout "
+                "noise stay differentiable)."
+            )
+        return noisy_vqc_expvals(x, self.weights, self.noise, reupload=self.reupload,
+                                 generator=self.noise_generator)
 
     def extra_repr(self) -> str:
         return f"n_qubits={self.n_qubits}, n_layers={self.n_layers}"

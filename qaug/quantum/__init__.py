@@ -3,7 +3,9 @@
 A state is a complex tensor ``(batch, 2, ..., 2)``, one axis per qubit; wire 0 is the most
 significant bit of a basis-state index (PennyLane's order). Gates (``_engine``) and
 measurements (``_measure``) are separate; ``_fused`` builds whole circuit blocks as one
-matrix for the hot path, and ``_circuits`` holds the two circuits the models use.
+matrix for the hot path, and ``_circuits`` holds the two circuits the models use. Noisy
+execution sits beside them: ``_density`` (density matrices ``(batch, 2**n, 2**n)``,
+depolarizing) and ``_noise`` (``NoiseModel``, readout error, shot sampling, the noisy VQC).
 """
 
 from ._checks import MAX_QUBITS
@@ -14,6 +16,13 @@ from ._circuits import (
     patch_generator_patches,
     ring_cnots,
     vqc_expvals,
+)
+from ._density import (
+    DM_MAX_QUBITS,
+    apply_unitary_dm,
+    density_from_state,
+    depolarize,
+    dm_probabilities,
 )
 from ._engine import (
     apply_matrix,
@@ -38,6 +47,7 @@ from ._fused import (
     rz_phases,
 )
 from ._measure import expval_z, marginal_probabilities, postselect, probabilities, z_signs
+from ._noise import NoiseModel, apply_readout_error, noisy_vqc_expvals, sample_expval_z
 
 __all__ = [
     "MAX_QUBITS",
@@ -74,4 +84,14 @@ __all__ = [
     "chain_czs",
     "vqc_expvals",
     "patch_generator_patches",
+    # noisy execution: density matrices, noise model, readout, shots
+    "DM_MAX_QUBITS",
+    "density_from_state",
+    "apply_unitary_dm",
+    "depolarize",
+    "dm_probabilities",
+    "NoiseModel",
+    "apply_readout_error",
+    "sample_expval_z",
+    "noisy_vqc_expvals",
 ]

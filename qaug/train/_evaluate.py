@@ -20,6 +20,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from qaug.models import noisy
+from qaug.quantum import NoiseModel
+
 __all__ = ["EvalResult", "evaluate", "predict_proba", "as_xy"]
 
 
@@ -138,7 +141,14 @@ class EvalResult:
 
 
 def evaluate(
-    model: nn.Module, x, y, n_classes: int | None = None, batch_size: int = 512
+    model: nn.Module,
+    x,
+    y,
+    n_classes: int | None = None,
+    batch_size: int = 512,
+    *,
+    noise: NoiseModel | None = None,
+    generator: torch.Generator | None = None,
 ) -> EvalResult:
     """Accuracy, per-class accuracy, confusion matrix and probabilities of ``model`` on ``(x, y)``.
 
@@ -148,9 +158,14 @@ def evaluate(
         y: labels ``(N,)`` in ``0..k-1``.
         n_classes: k; must equal the model's output width (default: that width).
         batch_size: samples per forward pass.
+        noise: evaluate with the quantum layers under this ``qaug.quantum.NoiseModel``
+            (density-matrix simulation, see ``qaug.models.noisy``); ``None``: ideal (default).
+        generator: CPU ``torch.Generator`` the shots are drawn from (needed when
+            ``noise.shots`` is set; the same seed gives the same result).
     """
     x, y = as_xy((x, y), "evaluation set")
-    probs = predict_proba(model, x, batch_size)  # (N, k)
+    with noisy(model, noise, generator=generator):
+        probs = predict_proba(model, x, batch_size)  # (N, k)
     k = probs.shape[1]
     if n_classes is not None and n_classes != k:
         raise ValueError(f"n_classes={n_classes} but the model gives {k} outputs per sample.")

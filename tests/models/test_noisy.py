@@ -1,0 +1,81 @@
+"""``qaug.models.noisy``: quantum layers under a noise model, defaults untouched."""
+
+import pytest
+import torch
+
+from qaug._seed import make_generator
+from qaug.models import HQCNN, CNNControl, QuanvHQCNN, ReuploadHQCNN, VQCLayer, noisy, noisy_layers
+from qaug.quantum import NoiseModel
+
+
+def images(n=6, size=8, seed=0):
+    return torch.rand(n, 1, size, size, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("cls", [HQCNN, ReuploadHQCNN, QuanvHQCNN])
+def test_ideal_noise_equals_default_and_default_is_restored(cls):
+    model, x = cls(3, 8, generator=make_generator(0, "init")), images()
+    with torch.no_grad():
+        before = model(x)
+        with noisy(model, NoiseModel()) as m:
+            assert m is model and all(layer.noise == NoiseModel() for layer in noisy_layers(m))
+            ideal = model(x)
+        after = model(x)
+    torch.testing.assert_close(ideal, before, atol=1e-5, rtol=0)
+    assert torch.equal(after, before)  # bit-identical once the block is left
+    assert all("noise" not in vars(layer) for layer in noisy_layers(model))
+
+
+def test_full_depolarizing_leaves_only_the_head_bias():
+    model = HQCNN(3, 8, generator=make_generator(0, "init"))
+    with torch.no_grad(), noisy(model, NoiseModel(depolarizing=0.75)):
+        logits = model(images())
+    torch.testing.assert_close(logits, model.head.bias.detach().expand(6, 3), atol=1e-6, rtol=0)
+
+
+def test_shots_reproducible_with_the_same_generator():
+    model, x = QuanvHQCNN(3, 8, generator=make_generator(0, "init")), images()
+    noise = NoiseModel(shots=64, readout=0.02)
+
+    def run(seed):
+        with torch.no_grad(), noisy(model, noise, generator=torch.Generator().manual_seed(seed)):
+            return model(x)
+
+    assert torch.equal(run(1), run(1)) and not torch.equal(run(1), run(2))
+
+
+def test_noise_is_differentiable_without_shots():
+    model = HQCNN(3, 8, generator=make_generator(0, "init"))
+    with noisy(model, NoiseModel(depolarizing=0.05, readout=0.02)):
+        model(images()).sum().backward()
+    assert model.body.weights.grad.abs().sum() > 0 and model.front.fc.weight.grad is not None
+
+
+def test_exceptions_and_restore_on_error():
+    model = HQCNN(3, 8, generator=make_generator(0, "init"))
+    layer = model.body
+    with pytest.raises(ValueError, match="not differentiable"):
+        with noisy(model, NoiseModel(shots=10), generator=torch.Generator()):
+            model(images())
+    assert layer.noise is None and layer.noise_generator is None and "noise" not in vars(layer)
+    with pytest.raises(ValueError, match="needs generator="):
+        with noisy(model, NoiseModel(shots=10)):
+            pass
+    with pytest.raises(TypeError, match="noise must be a qaug.quantum.NoiseModel"):
+        with noisy(model, 0.1):
+            pass
+    with pytest.raises(ValueError, match="has no quantum layer that supports noise"):
+        with noisy(CNNControl(3, 8), NoiseModel(readout=0.1)):
+            pass
+
+
+def test_none_is_a_no_op_and_nested_blocks_restore_the_outer_one():
+    layer = VQCLayer(2, 1)
+    outer, inner = NoiseModel(readout=0.1), NoiseModel(depolarizing=0.2)
+    with noisy(layer, None):
+        assert layer.noise is None
+    with noisy(layer, outer):
+        with noisy(layer, inner):
+            assert layer.noise is inner
+        assert layer.noise is outer
+    assert layer.noise is None
