@@ -1,0 +1,350 @@
+"""The work behind ``qaug train-gan`` and ``qaug generate``: config, training, files in ``--out``.
+
+Kept apart from ``gan.py`` so that building the parser imports none of the stages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from qaug._config import apply_overrides, config_to_dict
+from qaug._io import run_info, write_json
+from qaug._seed import child_seed, make_generator
+from qaug.data import DataConfig, load_dataset_from_config
+from qaug.models import GANConfig, build_gan, count_parameters, dcgan_width_for_params
+from qaug.train import (
+    AdversarialConfig,
+    ClassGenerators,
+    QualityEvaluator,
+    default_adversarial_config,
+    fit_class_generators,
+    iterations_to_target,
+)
+
+__all__ = [
+    "GanRunConfig",
+    "QualityTargets",
+    "config_from_args",
+    "run_train_gan",
+    "run_generate",
+    "save_grid",
+]
+
+DEFAULT_POST_HIDDEN = 64
+
+
+@dataclass(frozen=True)
+class QualityTargets:
+    """Quality levels whose first iteration is reported ("iterations to target"); None = skip.
+
+    ``accuracy``: share of generated samples the reference classifier puts in the right class;
+    ``fid``/``kid``: distances on the reference CNN's features (lower is better; a real held-out
+    set scores about 1 FID and 0 KID); ``diversity_ratio``: generated / real mean pairwise distance.
+    """
+
+    accuracy: float | None = 0.9
+    fid: float | None = 5.0
+    kid: float | None = 1.0
+    diversity_ratio: float | None = None
+
+
+@dataclass(frozen=True)
+class GanRunConfig:
+    """Everything that defines a train-gan run: data, architecture, loop, classes, seed."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    gan: GANConfig = field(default_factory=GANConfig)
+    adv: AdversarialConfig = field(default_factory=AdversarialConfig)
+    train_classes: tuple[int, ...] = ()  # original class ids; empty = every class in data.classes
+    targets: QualityTargets = field(default_factory=QualityTargets)
+    seed: int = 0
+
+
+def _parse_train_classes(values: list[str] | None) -> tuple[int, ...]:
+    if not values or any(v.strip().lower() == "all" for v in values):
+        return ()
+    out = []
+    for v in values:
+        try:
+            out.append(int(v))
+        except ValueError:
+            raise ValueError(f"--class takes integer class ids or 'all'; got {v!r}.") from None
+    return tuple(dict.fromkeys(out))
+
+
+def config_from_args(args) -> GanRunConfig:
+    """The resolved run config: defaults, then the flags, then --section.key=value overrides."""
+    kind = args.generator
+    adv_flags = {
+        "iterations": args.iterations,
+        "batch_size": args.batch_size,
+        "checkpoint_every": args.checkpoint_every,
+        "eval_every": args.eval_every,
+    }
+    adv = dataclasses.replace(
+        default_adversarial_config(kind),
+        device=args.device,
+        **{k: v for k, v in adv_flags.items() if v is not None},
+    )
+    cfg = GanRunConfig(
+        data=DataConfig(
+            name=args.dataset,
+            classes=tuple(args.classes),
+            n_train_per_class=args.n_train,
+            image_size=args.image_size,
+        ),
+        gan=GANConfig(kind=kind),
+        adv=adv,
+        train_classes=_parse_train_classes(args.train_classes),
+        seed=args.seed,
+    )
+    cfg = apply_overrides(cfg, args.overrides)
+    post_set = any(o.lstrip("-").startswith("gan.post_hidden") for o in args.overrides)
+    if cfg.gan.kind == "qgan" and cfg.gan.post_hidden == 0 and not post_set:
+        n_patch = cfg.gan.n_generators * 2 ** max(cfg.gan.n_qubits - cfg.gan.n_ancillas, 0)
+        if n_patch != cfg.data.image_size**2:  # the patches alone cannot form the image
+            cfg = dataclasses.replace(
+                cfg, gan=dataclasses.replace(cfg.gan, post_hidden=DEFAULT_POST_HIDDEN)
+            )
+    if args.dry_run:
+        cfg = dataclasses.replace(
+            cfg,
+            data=dataclasses.replace(
+                cfg.data,
+                n_train_per_class=min(cfg.data.n_train_per_class, 8),
+                n_val_per_class=min(cfg.data.n_val_per_class, 3),
+                n_test_per_class=2,
+            ),
+            adv=dataclasses.replace(
+                cfg.adv,
+                iterations=min(cfg.adv.iterations, 3),
+                eval_every=1,
+                checkpoint_every=2,
+                eval_samples=8,
+                batch_size=min(cfg.adv.batch_size, 8),
+            ),
+        )
+    missing = [c for c in cfg.train_classes if c not in cfg.data.classes]
+    if missing:
+        raise ValueError(
+            f"--class {missing} not among the loaded classes {list(cfg.data.classes)}; add them to "
+            "--classes or drop them."
+        )
+    return cfg
+
+
+def save_grid(path: Path, rows: list[torch.Tensor], min_px: int = 48) -> Path:
+    """Save rows of images (each ``(n, 1, H, W)`` in [0, 1]) as one grayscale PNG grid."""
+    from PIL import Image
+
+    h = rows[0].shape[-1]
+    scale = max(1, -(-min_px // h))  # ceil(min_px / h): small images are shown enlarged
+    width = max(len(r) for r in rows)
+    pad = 1
+    canvas = np.full((len(rows) * (h + pad) + pad, width * (h + pad) + pad), 0.35, dtype=np.float32)
+    for i, r in enumerate(rows):
+        for j, img in enumerate(r):
+            y0, x0 = pad + i * (h + pad), pad + j * (h + pad)
+            canvas[y0 : y0 + h, x0 : x0 + h] = img[0].float().clamp(0, 1).numpy()
+    im = Image.fromarray((canvas * 255).round().astype(np.uint8), mode="L")
+    im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
+    path = Path(path)
+    im.save(path)
+    return path
+
+
+def _figure(n_panels: int):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3.6 * n_panels, 3.0))
+    FigureCanvasAgg(fig)
+    return fig, [fig.add_subplot(1, n_panels, i + 1) for i in range(n_panels)]
+
+
+def _smooth(values: list[float], k: int = 10) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    if len(v) < k:
+        return v
+    return np.convolve(v, np.ones(k) / k, mode="valid")
+
+
+def _plot_losses(path: Path, histories: dict, names: dict) -> None:
+    fig, axes = _figure(2)
+    for label, h in histories.items():
+        for ax, key in zip(axes, ("loss_d", "loss_g")):
+            y = _smooth(h[key])
+            ax.plot(
+                np.asarray(h["iteration"][len(h[key]) - len(y) :]), y, label=f"class {names[label]}"
+            )
+    for ax, title in zip(axes, ("discriminator loss", "generator loss")):
+        ax.set_title(f"{title} (moving mean of 10)", fontsize=9)
+        ax.set_xlabel("iteration")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def _plot_quality(path: Path, histories: dict, names: dict) -> None:
+    metrics = ("fid", "kid", "accuracy", "diversity_ratio")
+    fig, axes = _figure(len(metrics))
+    for label, h in histories.items():
+        q = h["quality"]
+        for ax, m in zip(axes, metrics):
+            pts = [(r["iteration"], r[m]) for r in q if r.get(m) is not None]
+            if pts:
+                ax.plot(*zip(*pts), marker=".", label=f"class {names[label]}")
+    for ax, m in zip(axes, metrics):
+        ax.set_title(m, fontsize=9)
+        ax.set_xlabel("iteration")
+        ax.legend(fontsize=7)
+    axes[0].set_yscale("log")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def _parameter_report(cfg: GanRunConfig) -> dict:
+    """Parameter counts of G and D, and the DCGAN width with about twice the generator's count."""
+    kind, size = cfg.gan.kind, cfg.data.image_size
+    G, D = build_gan(kind, size, cfg.gan, generator=make_generator(0, "count"))
+    report = {"generator": count_parameters(G), "discriminator": count_parameters(D)["total"]}
+    if size % 4 == 0:
+        target = 2 * report["generator"]["total"]
+        w = dcgan_width_for_params(target, size, cfg.gan.latent_dim)
+        G2, _ = build_gan("dcgan", size, dataclasses.replace(cfg.gan, kind="dcgan", dcgan_width=w))
+        report["dcgan_for_twice_the_parameters"] = {
+            "target": target,
+            "dcgan_width": w,
+            "dcgan_generator": count_parameters(G2)["total"],
+        }
+    return report
+
+
+def run_train_gan(
+    cfg: GanRunConfig, out: Path, *, resume: bool = False, progress: bool = False
+) -> dict:
+    """Run one train-gan job described by ``cfg`` into folder ``out``; return the metrics."""
+    start = time.perf_counter()
+    if not (resume and (out / "config.json").exists()):
+        write_json(out / "config.json", config_to_dict(cfg))
+    write_json(out / "run.json", run_info(cfg.seed))
+    ds = load_dataset_from_config(cfg.data, cfg.seed)
+    classes = [int(c) for c in ds.classes]
+    wanted = cfg.train_classes or tuple(classes)
+    labels = [classes.index(c) for c in wanted]
+    evaluator = QualityEvaluator(ds.train.x, ds.train.y, seed=child_seed(cfg.seed, "quality"))
+    bank = fit_class_generators(
+        cfg.gan.kind,
+        ds.train.x,
+        ds.train.y,
+        cfg.gan,
+        cfg.adv,
+        seed=cfg.seed,
+        labels=labels,
+        progress=progress,
+        out_dir=out,
+        quality=evaluator,
+        resume=resume,
+        classes=tuple(classes),
+    )
+    bank.save(out / "checkpoint.pt")
+    names = {label: classes[label] for label in labels}
+    g = make_generator(cfg.seed, "samples")
+    samples = {label: bank.generate(label, 16, g) for label in labels}
+    save_grid(out / "samples.png", [samples[label] for label in labels])
+    save_grid(out / "real.png", [ds.train.x[ds.train.y == label][:16] for label in labels])
+    for label in labels:
+        snaps = _load_snapshots(out / f"class_{label}" / "checkpoint.pt")
+        if snaps:
+            save_grid(out / f"class_{label}" / "progress.png", [snaps[k] for k in sorted(snaps)])
+    _plot_losses(out / "losses.png", bank.histories, names)
+    _plot_quality(out / "quality.png", bank.histories, names)
+
+    targets = {k: v for k, v in config_to_dict(cfg.targets).items() if v is not None}
+    per_class = {}
+    for label in labels:
+        h = bank.histories[label]
+        val_x = ds.val.x[ds.val.y == label]
+        per_class[str(names[label])] = {
+            "label": label,
+            "iterations": h["iteration"][-1] if h["iteration"] else 0,
+            "final_quality": h["quality"][-1] if h["quality"] else None,
+            "iterations_to_target": {m: iterations_to_target(h, m, t) for m, t in targets.items()},
+            "real_val_quality": evaluator(val_x, label) if len(val_x) >= 2 else None,
+            "wall_time_s": bank.wall_time.get(label),
+        }
+    metrics = {
+        "generator": cfg.gan.kind,
+        "dataset": ds.name,
+        "classes": classes,
+        "trained_classes": [names[label] for label in labels],
+        "image_size": ds.image_size,
+        "n_train_per_class": {
+            str(names[label]): int((ds.train.y == label).sum()) for label in labels
+        },
+        "parameters": _parameter_report(cfg),
+        "reference_classifier_train_accuracy": getattr(evaluator.extractor, "train_accuracy", None),
+        "quality_targets": targets,
+        "per_class": per_class,
+        "wall_time_s": sum(v for v in bank.wall_time.values()),
+        "run_time_s": time.perf_counter() - start,
+    }
+    write_json(out / "metrics.json", metrics)
+    if resume:
+        write_json(out / "config.json", config_to_dict(cfg))
+    return metrics
+
+
+def _load_snapshots(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    return torch.load(path, map_location="cpu", weights_only=False).get("snapshots", {})
+
+
+def run_generate(
+    checkpoint: str | Path,
+    n: int,
+    out: str | Path,
+    *,
+    seed: int = 0,
+    classes: list[int] | None = None,
+    device: str = "cpu",
+    overwrite: bool = False,
+) -> tuple[Path, dict[int, int]]:
+    """Sample ``n`` images per class from a train-gan checkpoint into an ``.npz`` (+ PNG grid)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"--n must be a positive integer; got {n!r}.")
+    out = Path(out)
+    if out.suffix != ".npz":
+        raise ValueError(f"--out must end in .npz; got {str(out)!r}.")
+    if out.exists() and not overwrite:
+        raise FileExistsError(
+            f"{str(out)!r} exists; pass --overwrite to replace it or choose another --out."
+        )
+    bank = ClassGenerators.load(checkpoint, device=device)
+    ids = list(bank.classes) if bank.classes else list(range(max(bank.labels) + 1))
+    labels = list(bank.labels)
+    if classes:
+        unknown = [c for c in classes if c not in ids or ids.index(c) not in bank.labels]
+        if unknown:
+            raise ValueError(
+                f"--class {unknown}: this checkpoint has generators for classes "
+                f"{[ids[label] for label in bank.labels]}."
+            )
+        labels = [ids.index(c) for c in dict.fromkeys(classes)]
+    g = make_generator(seed, "generate")
+    xs = [bank.generate(label, n, g) for label in labels]
+    x = torch.cat(xs).numpy().astype(np.float32)
+    y = np.concatenate([np.full(n, label, dtype=np.int64) for label in labels])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp.npz")
+    np.savez_compressed(tmp, x=x, y=y, classes=np.asarray(ids, dtype=np.int64))
+    tmp.replace(out)
+    save_grid(out.with_suffix(".png"), [xx[:16] for xx in xs])
+    return out, {ids[label]: n for label in labels}

@@ -1,0 +1,417 @@
+"""Classical GAN networks (MLP GAN, DCGAN), discriminators, ``GANConfig`` and ``build_gan``.
+
+Every generator has ``.latent_dim``, ``.image_size``, ``sample_latent(n, generator) -> z``
+(drawn on the CPU from the caller's ``torch.Generator``) and ``forward(z) -> (n, 1, H, W)``
+in [0, 1]. Every discriminator maps images ``(n, 1, H, W)`` to one logit ``(n, 1)`` (the
+sigmoid of the demo's discriminator lives in the loss, ``BCEWithLogits``, for stability).
+
+Weights are drawn from an explicit generator: PyTorch's default U(-1/sqrt(fan_in), ..) for
+the MLPs and the small CNN (``qaug.models._init``), N(0, 0.02) for DCGAN convolutions and
+N(1, 0.02) for its batch-norm scales (Radford et al. 2016, section 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn.utils import skip_init
+
+from qaug.models._init import make_conv2d, make_linear, resolve_generator
+
+__all__ = [
+    "GENERATOR_KINDS",
+    "DISCRIMINATOR_KINDS",
+    "GANConfig",
+    "MLPGenerator",
+    "MLPDiscriminator",
+    "CNNDiscriminator",
+    "DCGANGenerator",
+    "DCGANDiscriminator",
+    "build_gan",
+    "dcgan_width_for_params",
+]
+
+GENERATOR_KINDS = ("qgan", "gan", "dcgan")
+DISCRIMINATOR_KINDS = ("auto", "mlp", "cnn", "dcgan")
+
+
+def _check_image_size(image_size: int, name: str = "image_size") -> int:
+    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 4:
+        raise ValueError(f"{name} must be an integer >= 4 (e.g. 8, 16, 28); got {image_size!r}.")
+    return image_size
+
+
+def _check_positive(name: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    """Architecture of a generator/discriminator pair (the image size comes from the data).
+
+    Attributes:
+        kind: default generator kind, one of ``GENERATOR_KINDS`` (``build_gan``'s ``kind``
+            argument takes precedence; the CLI and experiments read this field).
+        n_qubits, n_ancillas, depth, n_generators: patch quantum generator (PennyLane demo:
+            5 qubits, 1 ancilla, 6 layers, 4 sub-generators -> 4 x 16 = 64 pixels).
+        post_hidden: hidden width of the QGAN's classical post-network (patches -> hidden ->
+            image, the paper's "VQC + classical NN"); 0 = no post-network, valid only when
+            the patches give exactly ``image_size**2`` pixels (8x8 with the demo circuit).
+        patch_scale: QGAN only: learn one brightness per patch (``n_generators`` classical
+            parameters; see ``QGANGenerator``). On by default: without it MNIST digits at 8x8
+            come out as speckle (every patch peaks at exactly 1); ``False`` is the bare demo.
+        latent_dim: latent size of the classical GAN and DCGAN (N(0, 1) noise); the QGAN's
+            latent size is ``n_qubits`` (U[0, pi/2) noise, as in the demo).
+        gan_hidden: hidden widths of the MLP generator.
+        dcgan_width: base channel count of the DCGAN generator and discriminator (see
+            ``dcgan_width_for_params`` to match a parameter budget).
+        discriminator: ``"auto"`` (MLP for qgan/gan, the DCGAN discriminator for dcgan),
+            ``"mlp"``, ``"cnn"`` (small conv net) or ``"dcgan"``.
+        disc_hidden: hidden widths of the MLP discriminator; empty = scaled to the image:
+            ``(min(H*W, 256), min(H*W, 256) // 4)``, i.e. the demo's 64-64-16-1 at 8x8.
+        disc_channels: channels of the two conv layers of the ``"cnn"`` discriminator.
+    """
+
+    kind: str = "qgan"
+    n_qubits: int = 5
+    n_ancillas: int = 1
+    depth: int = 6
+    n_generators: int = 4
+    post_hidden: int = 0
+    patch_scale: bool = True
+    latent_dim: int = 16
+    gan_hidden: tuple[int, ...] = (64, 128)
+    dcgan_width: int = 8
+    discriminator: str = "auto"
+    disc_hidden: tuple[int, ...] = ()
+    disc_channels: tuple[int, int] = (8, 16)
+
+    def __post_init__(self):
+        if self.kind not in GENERATOR_KINDS:
+            raise ValueError(
+                f"GANConfig.kind must be one of {list(GENERATOR_KINDS)}; got {self.kind!r}."
+            )
+        if self.discriminator not in DISCRIMINATOR_KINDS:
+            raise ValueError(
+                f"GANConfig.discriminator must be one of {list(DISCRIMINATOR_KINDS)}; "
+                f"got {self.discriminator!r}."
+            )
+        if (
+            isinstance(self.post_hidden, bool)
+            or not isinstance(self.post_hidden, int)
+            or self.post_hidden < 0
+        ):
+            raise ValueError(
+                f"GANConfig.post_hidden must be an integer >= 0 (0 = no post-network); "
+                f"got {self.post_hidden!r}."
+            )
+        for name in ("latent_dim", "dcgan_width"):
+            _check_positive(f"GANConfig.{name}", getattr(self, name))
+        for name in ("gan_hidden", "disc_hidden", "disc_channels"):
+            for v in getattr(self, name):
+                _check_positive(f"every entry of GANConfig.{name}", v)
+        if len(self.gan_hidden) == 0:
+            raise ValueError(
+                "GANConfig.gan_hidden needs at least one hidden width, e.g. (64, 128)."
+            )
+
+
+def _mlp(sizes: list[int], generator: torch.Generator, act: nn.Module) -> list[nn.Module]:
+    """Linear layers ``sizes[0] -> ... -> sizes[-1]`` with ``act`` between them (not after)."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(make_linear(a, b, generator))
+        if i < len(sizes) - 2:
+            layers.append(act)
+    return layers
+
+
+class MLPGenerator(nn.Module):
+    """Fully connected generator: N(0, 1) noise ``(n, latent_dim)`` -> images ``(n, 1, H, W)``.
+
+    ``latent -> hidden[0] -> ... -> H*W`` with ReLU between layers and a sigmoid at the end.
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 16,
+        image_size: int = 8,
+        hidden: tuple[int, ...] = (64, 128),
+        *,
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        _check_positive("latent_dim", latent_dim)
+        self.latent_dim = latent_dim
+        self.image_size = _check_image_size(image_size)
+        g = resolve_generator(generator)
+        sizes = [latent_dim, *hidden, image_size * image_size]
+        self.net = nn.Sequential(*_mlp(sizes, g, nn.ReLU()), nn.Sigmoid())
+
+    def sample_latent(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """Standard normal noise ``(n, latent_dim)`` drawn on the CPU from ``generator``."""
+        return torch.randn(n, self.latent_dim, generator=generator)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """``(n, latent_dim)`` -> ``(n, 1, H, W)`` in [0, 1]."""
+        return self.net(z).view(-1, 1, self.image_size, self.image_size)
+
+
+class MLPDiscriminator(nn.Module):
+    """Fully connected discriminator: ``(n, 1, H, W)`` -> logits ``(n, 1)``.
+
+    Default widths scale with the image: ``H*W -> min(H*W, 256) -> that // 4 -> 1`` with ReLU,
+    which is the PennyLane demo's 64-64-16-1 network at 8x8.
+    """
+
+    def __init__(
+        self,
+        image_size: int = 8,
+        hidden: tuple[int, ...] = (),
+        *,
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        self.image_size = _check_image_size(image_size)
+        n_pix = image_size * image_size
+        if not hidden:
+            h = min(n_pix, 256)
+            hidden = (h, max(h // 4, 1))
+        g = resolve_generator(generator)
+        self.net = nn.Sequential(nn.Flatten(), *_mlp([n_pix, *hidden, 1], g, nn.ReLU()))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(n, 1, H, W)`` -> ``(n, 1)`` logits."""
+        return self.net(x)
+
+
+class CNNDiscriminator(nn.Module):
+    """Small conv discriminator: two 3x3 stride-2 convs with LeakyReLU(0.2), then a linear logit."""
+
+    def __init__(
+        self,
+        image_size: int = 8,
+        channels: tuple[int, int] = (8, 16),
+        *,
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        self.image_size = _check_image_size(image_size)
+        g = resolve_generator(generator)
+        c1, c2 = channels
+        side = image_size
+        for _ in range(2):
+            side = (side + 2 * 1 - 3) // 2 + 1  # conv output size, kernel 3, stride 2, padding 1
+        self.net = nn.Sequential(
+            make_conv2d(1, c1, 3, g, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            make_conv2d(c1, c2, 3, g, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),  # (n, c2 * side * side)
+            make_linear(c2 * side * side, 1, g),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(n, 1, H, W)`` -> ``(n, 1)`` logits."""
+        return self.net(x)
+
+
+def _dcgan_init_(module: nn.Module, generator: torch.Generator) -> nn.Module:
+    """DCGAN initialisation: conv weights N(0, 0.02), batch-norm scales N(1, 0.02), biases 0."""
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+                m.weight.normal_(0.0, 0.02, generator=generator)
+                if m.bias is not None:
+                    m.bias.zero_()
+            elif isinstance(m, nn.BatchNorm2d):
+                m.weight.normal_(1.0, 0.02, generator=generator)
+                m.bias.zero_()
+                m.reset_running_stats()
+    return module
+
+
+def _dcgan_base(image_size: int) -> int:
+    """Side of the first DCGAN feature map: two stride-2 stages, so the image must be 4k."""
+    _check_image_size(image_size)
+    if image_size % 4:
+        raise ValueError(
+            f"the DCGAN generator/discriminator upsample by 2 twice, so image_size must be a "
+            f"multiple of 4 (8, 12, 16, 28, ...); got {image_size}. Use --generator gan, or "
+            "choose another --image-size."
+        )
+    return image_size // 4
+
+
+class DCGANGenerator(nn.Module):
+    """Transposed-conv generator (Radford et al. 2016), N(0, 1) noise -> ``(n, 1, H, W)``.
+
+    ``z (n, latent, 1, 1) -ConvT(k=H/4)-> (n, 2w, H/4, H/4) -ConvT(4,2,1)-> (n, w, H/2, H/2)
+    -ConvT(4,2,1)-> (n, 1, H, W)``; batch norm + ReLU between stages, sigmoid at the end.
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 16,
+        image_size: int = 8,
+        width: int = 8,
+        *,
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        _check_positive("latent_dim", latent_dim)
+        _check_positive("width", width)
+        base = _dcgan_base(image_size)
+        self.latent_dim, self.image_size, self.width = latent_dim, image_size, width
+
+        def convt(a, b, k, s, p, bias):
+            return skip_init(nn.ConvTranspose2d, a, b, k, s, p, bias=bias)
+
+        self.net = nn.Sequential(
+            convt(latent_dim, 2 * width, base, 1, 0, False),
+            nn.BatchNorm2d(2 * width),
+            nn.ReLU(),
+            convt(2 * width, width, 4, 2, 1, False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            convt(width, 1, 4, 2, 1, True),
+            nn.Sigmoid(),
+        )
+        _dcgan_init_(self, resolve_generator(generator))
+
+    def sample_latent(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """Standard normal noise ``(n, latent_dim)`` drawn on the CPU from ``generator``."""
+        return torch.randn(n, self.latent_dim, generator=generator)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """``(n, latent_dim)`` -> ``(n, 1, H, W)`` in [0, 1]."""
+        return self.net(z.view(z.shape[0], self.latent_dim, 1, 1))
+
+
+class DCGANDiscriminator(nn.Module):
+    """Conv discriminator mirroring ``DCGANGenerator``: ``(n, 1, H, W)`` -> logits ``(n, 1)``.
+
+    ``Conv(4,2,1) -> (n, w, H/2) -> Conv(4,2,1) + BN -> (n, 2w, H/4) -> Conv(k=H/4) -> (n, 1)``,
+    LeakyReLU(0.2) between stages.
+    """
+
+    def __init__(
+        self, image_size: int = 8, width: int = 8, *, generator: torch.Generator | None = None
+    ):
+        super().__init__()
+        _check_positive("width", width)
+        base = _dcgan_base(image_size)
+        self.image_size, self.width = image_size, width
+
+        def conv(a, b, k, s, p, bias):
+            return skip_init(nn.Conv2d, a, b, k, s, p, bias=bias)
+
+        self.net = nn.Sequential(
+            conv(1, width, 4, 2, 1, True),
+            nn.LeakyReLU(0.2),
+            conv(width, 2 * width, 4, 2, 1, False),
+            nn.BatchNorm2d(2 * width),
+            nn.LeakyReLU(0.2),
+            conv(2 * width, 1, base, 1, 0, True),  # (n, 1, 1, 1)
+            nn.Flatten(),  # (n, 1)
+        )
+        _dcgan_init_(self, resolve_generator(generator))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(n, 1, H, W)`` -> ``(n, 1)`` logits."""
+        return self.net(x)
+
+
+def _build_generator(
+    kind: str, image_size: int, config: GANConfig, g: torch.Generator
+) -> nn.Module:
+    if kind == "qgan":
+        from qaug.models._qgan import QGANGenerator  # _qgan imports this module
+
+        return QGANGenerator(
+            image_size,
+            n_qubits=config.n_qubits,
+            n_ancillas=config.n_ancillas,
+            depth=config.depth,
+            n_generators=config.n_generators,
+            post_hidden=config.post_hidden,
+            patch_scale=config.patch_scale,
+            generator=g,
+        )
+    if kind == "gan":
+        return MLPGenerator(config.latent_dim, image_size, config.gan_hidden, generator=g)
+    return DCGANGenerator(config.latent_dim, image_size, config.dcgan_width, generator=g)
+
+
+def _build_discriminator(
+    kind: str, image_size: int, config: GANConfig, g: torch.Generator
+) -> nn.Module:
+    choice = config.discriminator
+    if choice == "auto":
+        choice = "dcgan" if kind == "dcgan" else "mlp"
+    if choice == "mlp":
+        return MLPDiscriminator(image_size, config.disc_hidden, generator=g)
+    if choice == "cnn":
+        return CNNDiscriminator(image_size, config.disc_channels, generator=g)
+    return DCGANDiscriminator(image_size, config.dcgan_width, generator=g)
+
+
+def build_gan(
+    kind: str,
+    image_size: int,
+    config: GANConfig | None = None,
+    *,
+    generator: torch.Generator | None = None,
+) -> tuple[nn.Module, nn.Module]:
+    """Build a generator and its discriminator, weights drawn from ``generator``.
+
+    Args:
+        kind: ``"qgan"`` (patch quantum generator + optional post-network), ``"gan"`` (MLP)
+            or ``"dcgan"`` (transposed convs); takes precedence over ``config.kind``.
+        image_size: side H = W of the images to produce.
+        config: architecture (``GANConfig()`` when None).
+        generator: CPU ``torch.Generator`` for the initial weights (G first, then D).
+
+    Returns:
+        ``(G, D)``: ``G(z)`` ``(n, latent_dim)`` -> ``(n, 1, H, W)``; ``D(x)`` -> ``(n, 1)`` logits.
+
+    Example:
+        >>> from qaug._seed import make_generator
+        >>> G, D = build_gan("gan", 8, GANConfig(kind="gan"), generator=make_generator(0, "init"))
+        >>> z = G.sample_latent(3, make_generator(0, "noise"))
+        >>> tuple(G(z).shape), tuple(D(G(z)).shape)
+        ((3, 1, 8, 8), (3, 1))
+    """
+    if kind not in GENERATOR_KINDS:
+        raise ValueError(f"kind must be one of {list(GENERATOR_KINDS)}; got {kind!r}.")
+    config = GANConfig() if config is None else config
+    if not isinstance(config, GANConfig):
+        raise TypeError(f"config must be a GANConfig; got {type(config).__name__}.")
+    _check_image_size(image_size)
+    g = resolve_generator(generator)
+    return _build_generator(kind, image_size, config, g), _build_discriminator(
+        kind, image_size, config, g
+    )
+
+
+def dcgan_width_for_params(
+    target: int, image_size: int, latent_dim: int = 16, max_width: int = 512
+) -> int:
+    """The DCGAN generator width whose trainable parameter count is closest to ``target``.
+
+    Used to build the paper's comparison "QGAN matches a DCGAN with twice its parameters":
+    ``dcgan_width_for_params(2 * qgan_generator_params, image_size)``.
+    """
+    _check_positive("target", target)
+    base = _dcgan_base(image_size)
+
+    def count(w: int) -> int:
+        # ConvT(latent->2w, k=base, no bias) + BN(2w) + ConvT(2w->w, k=4, no bias) + BN(w)
+        # + ConvT(w->1, k=4, bias)
+        return latent_dim * 2 * w * base * base + 4 * w + 2 * w * w * 16 + 2 * w + w * 16 + 1
+
+    best = min(range(1, max_width + 1), key=lambda w: (abs(count(w) - target), w))
+    return best

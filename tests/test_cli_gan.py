@@ -1,0 +1,283 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from qaug._commands.gan import GENERATOR_CHOICES
+from qaug.cli import main
+from qaug.models import GENERATOR_KINDS
+
+
+def test_choices_match_the_library():
+    assert GENERATOR_CHOICES == GENERATOR_KINDS
+
+
+def run(*argv):
+    return main(["train-gan", "--dry-run", "--no-progress", *argv])
+
+
+def test_train_gan_then_generate(tmp_path, capsys):
+    out = tmp_path / "q"
+    assert (
+        run(
+            "--generator",
+            "qgan",
+            "--class",
+            "2",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            "--adv.lr_g=0.2",
+        )
+        == 0
+    )
+    for name in (
+        "config.json",
+        "run.json",
+        "metrics.json",
+        "samples.png",
+        "real.png",
+        "losses.png",
+        "quality.png",
+        "checkpoint.pt",
+        "class_2/checkpoint.pt",
+        "class_2/progress.png",
+    ):
+        assert (out / name).is_file(), name
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["generator"] == "qgan" and m["trained_classes"] == [2]
+    # 120 circuit angles + 4 patch brightnesses (GANConfig.patch_scale)
+    assert m["parameters"]["generator"] == {"quantum": 120, "classical": 4, "total": 124}
+    assert m["parameters"]["dcgan_for_twice_the_parameters"]["target"] == 248
+    r = m["per_class"]["2"]
+    assert r["iterations"] == 3 and set(r["iterations_to_target"]) == {"accuracy", "fid", "kid"}
+    assert {"fid", "kid", "accuracy", "diversity_ratio"} <= set(r["final_quality"])
+    assert r["real_val_quality"]["accuracy"] is not None
+    cfg = json.loads((out / "config.json").read_text())
+    assert (
+        cfg["adv"]["lr_g"] == 0.2
+        and cfg["adv"]["optimizer"] == "sgd"
+        and cfg["train_classes"] == [2]
+    )
+
+    npz = tmp_path / "s.npz"
+    assert (
+        main(
+            ["generate", "--checkpoint", str(out / "checkpoint.pt"), "--n", "7", "--out", str(npz)]
+        )
+        == 0
+    )
+    d = np.load(npz)
+    assert d["x"].shape == (7, 1, 8, 8) and d["x"].dtype == np.float32
+    assert d["y"].tolist() == [2] * 7 and d["classes"].tolist() == [0, 1, 2]
+    assert 0 <= d["x"].min() and d["x"].max() <= 1
+    assert (tmp_path / "s.png").is_file()
+    # same seed, same samples; the per-class training checkpoint works too
+    npz2 = tmp_path / "s2.npz"
+    assert (
+        main(
+            [
+                "generate",
+                "--checkpoint",
+                str(out / "class_2" / "checkpoint.pt"),
+                "--n",
+                "7",
+                "--out",
+                str(npz2),
+            ]
+        )
+        == 0
+    )
+    assert np.array_equal(np.load(npz2)["x"], d["x"])
+    # existing output refused; unknown class refused
+    assert main(["generate", "--checkpoint", str(out / "checkpoint.pt"), "--out", str(npz)]) == 2
+    assert (
+        main(
+            [
+                "generate",
+                "--checkpoint",
+                str(out / "checkpoint.pt"),
+                "--out",
+                str(tmp_path / "t.npz"),
+                "--class",
+                "1",
+            ]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "exists" in err and "classes [2]" in err
+
+
+@pytest.mark.parametrize("kind", ["gan", "dcgan"])
+def test_all_classes_in_sub_folders(kind, tmp_path):
+    out = tmp_path / kind
+    assert run("--generator", kind, "--class", "all", "--out", str(out)) == 0
+    for c in (0, 1, 2):
+        assert (out / f"class_{c}" / "checkpoint.pt").is_file()
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["trained_classes"] == [0, 1, 2] and m["parameters"]["generator"]["quantum"] == 0
+    npz = tmp_path / "all.npz"
+    assert (
+        main(
+            ["generate", "--checkpoint", str(out / "checkpoint.pt"), "--n", "3", "--out", str(npz)]
+        )
+        == 0
+    )
+    assert np.load(npz)["y"].tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+
+
+def test_qgan_28x28_gets_a_post_network(tmp_path):
+    out = tmp_path / "q28"
+    assert run("--generator", "qgan", "--class", "0", "--image-size", "28", "--out", str(out)) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["gan"]["post_hidden"] == 64
+    m = json.loads((out / "metrics.json").read_text())
+    assert (
+        m["parameters"]["generator"]["quantum"] == 120
+        and m["parameters"]["generator"]["classical"] > 0
+    )
+
+
+def test_resume_continues_an_interrupted_run_exactly(tmp_path, monkeypatch):
+    args = [
+        "--generator",
+        "qgan",
+        "--class",
+        "1",
+        "--iterations",
+        "6",
+        "--checkpoint-every",
+        "2",
+        "--eval-every",
+        "3",
+    ]
+    # --dry-run caps iterations at 3, so use a real (small) run here
+    base = [
+        "train-gan",
+        "--no-progress",
+        "--n-train",
+        "10",
+        "--batch-size",
+        "4",
+        "--adv.eval_samples=8",
+    ]
+    assert main([*base, *args, "--out", str(tmp_path / "full")]) == 0
+
+    import qaug.train._adversarial as adv
+
+    original = adv._check_finite
+
+    def ctrl_c_at_iteration_5(loss, which, iteration, last_saved):
+        if iteration == 4:
+            raise KeyboardInterrupt
+        return original(loss, which, iteration, last_saved)
+
+    monkeypatch.setattr(adv, "_check_finite", ctrl_c_at_iteration_5)
+    assert main([*base, *args, "--out", str(tmp_path / "cut")]) == 130
+    monkeypatch.setattr(adv, "_check_finite", original)
+    assert not (tmp_path / "cut" / "checkpoint.pt").exists()
+    # without --resume the folder is refused (it holds results)
+    assert main([*base, *args, "--out", str(tmp_path / "cut")]) == 2
+    assert main([*base, *args, "--out", str(tmp_path / "cut"), "--resume"]) == 0
+    a = torch.load(tmp_path / "full" / "class_1" / "checkpoint.pt", weights_only=False)
+    b = torch.load(tmp_path / "cut" / "class_1" / "checkpoint.pt", weights_only=False)
+    assert a["iteration"] == b["iteration"] == 6
+    for k in a["generator"]:
+        assert torch.equal(a["generator"][k], b["generator"][k])
+    assert a["history"] == b["history"]
+    # resuming with another generator kind is refused with a clear message
+    assert (
+        main([*base, *args[2:], "--generator", "gan", "--out", str(tmp_path / "cut"), "--resume"])
+        == 2
+    )
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--class", "7"], "not among the loaded classes"),
+        (["--class", "two"], "integer class ids or 'all'"),
+        (["--gan.n_ancillas=5"], "n_ancillas"),
+        (["--gan.n_qubits=20", "--gan.post_hidden=8"], "n_qubits"),
+        (["--generator", "dcgan", "--image-size", "10"], "multiple of 4"),
+        (["--gan.post_hidden=0", "--image-size", "16"], "post-network"),
+        (["--adv.optimizer=rmsprop"], "optimizer must be one of"),
+        (["--adv.nonsense=1"], "unknown config key"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(argv, message, tmp_path, capsys):
+    assert run(*argv, "--out", str(tmp_path / "o")) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_generate_rejects_other_checkpoints(tmp_path, capsys):
+    from qaug._io import save_checkpoint
+
+    save_checkpoint(tmp_path / "clf.pt", {"kind": "classifier", "config": {}})
+    assert (
+        main(
+            ["generate", "--checkpoint", str(tmp_path / "clf.pt"), "--out", str(tmp_path / "a.npz")]
+        )
+        == 2
+    )
+    assert "'classifier'" in capsys.readouterr().err
+    (tmp_path / "cut.pt").write_bytes((tmp_path / "clf.pt").read_bytes()[:100])
+    assert (
+        main(
+            ["generate", "--checkpoint", str(tmp_path / "cut.pt"), "--out", str(tmp_path / "a.npz")]
+        )
+        == 2
+    )
+    assert "truncated" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "generate",
+                "--checkpoint",
+                str(tmp_path / "none.pt"),
+                "--out",
+                str(tmp_path / "a.npz"),
+            ]
+        )
+        == 2
+    )
+
+
+def test_nan_loss_exits_1_and_keeps_the_checkpoint(tmp_path, capsys, monkeypatch):
+    import qaug.train._adversarial as adv
+
+    original, calls = adv._adv_loss, {"n": 0}
+
+    def nan_from_iteration_4(logits, target, kind):
+        calls["n"] += 1  # three loss terms per iteration
+        loss = original(logits, target, kind)
+        return loss * float("nan") if calls["n"] > 9 else loss
+
+    monkeypatch.setattr(adv, "_adv_loss", nan_from_iteration_4)
+    out = tmp_path / "nan"
+    code = main(
+        [
+            "train-gan",
+            "--no-progress",
+            "--generator",
+            "gan",
+            "--class",
+            "0",
+            "--n-train",
+            "10",
+            "--iterations",
+            "10",
+            "--checkpoint-every",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "loss became nan at iteration 4" in err and "last good checkpoint" in err
+    ck = torch.load(out / "class_0" / "checkpoint.pt", weights_only=False)
+    assert ck["iteration"] == 2
