@@ -6,6 +6,7 @@ from ._classifiers import (
     build_classifier,
     build_classifier_from_config,
 )
+from ._export import PennyLaneCircuit, to_pennylane, to_qasm
 from ._gan import (
     DISCRIMINATOR_KINDS,
     GENERATOR_KINDS,
@@ -19,6 +20,7 @@ from ._gan import (
     dcgan_width_for_params,
 )
 from ._hqcnn import HQCNN, CNNControl, QuanvHQCNN, ReuploadHQCNN
+from ._noisy import noisy, noisy_layers
 from ._params import count_parameters
 from ._qgan import QGANGenerator
 from ._quantum_layers import PatchQuantumGenerator, QuanvCircuit, ReuploadingVQCLayer, VQCLayer
@@ -29,6 +31,12 @@ __all__ = [
     "ReuploadingVQCLayer",
     "QuanvCircuit",
     "PatchQuantumGenerator",
+    "noisy",
+    "noisy_layers",
+    # export of trained circuits
+    "to_pennylane",
+    "to_qasm",
+    "PennyLaneCircuit",
     # classifiers
     "CLASSIFIERS",
     "ClassifierConfig",

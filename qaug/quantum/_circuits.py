@@ -81,7 +81,10 @@ def vqc_expvals(
     or apply them wire by wire to the states; re-uploading is always wire by wire.
     """
     n, n_layers = _check_vqc_args(x, weights)
-    cdtype = complex_dtype_of(torch.promote_types(x.dtype, weights.dtype))
+    # Mixed float32/float64 inputs: compute in the wider type (matmul needs one dtype).
+    rdtype = torch.promote_types(x.dtype, weights.dtype)
+    x, weights = x.to(rdtype), weights.to(rdtype)
+    cdtype = complex_dtype_of(rdtype)
     perm = entangler_permutation(n, ring_cnots(n), x.device)
     phases = rz_phases(weights[..., 1]).to(cdtype)  # (L, n, 2)
     # RZ(b) RY(a) RY(x)|0> = phases * [cos((a+x)/2), sin((a+x)/2)]: the encoding and the first

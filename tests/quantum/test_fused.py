@@ -125,3 +125,14 @@ def test_apply_wirewise_broadcasts_leading_dims():
     psi = torch.randn(3, 5, 16, generator=g, dtype=torch.complex128)  # (G, batch, 2**n)
     ref = psi @ q.kron_factors(mats[:, 0]).to(psi.dtype).transpose(-1, -2)  # (G, batch, 16)
     torch.testing.assert_close(q.apply_wirewise(psi, mats), ref)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_vqc_expvals_mixed_dtypes_match_float64(fused):
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(5, 4, generator=g, dtype=torch.float64)
+    w = torch.rand(3, 4, 2, generator=g)  # float32 weights, float64 inputs
+    out = q.vqc_expvals(x, w, fused=fused)
+    ref = q.vqc_expvals(x, w.double(), fused=fused)
+    assert out.dtype == torch.float64
+    torch.testing.assert_close(out, ref)
