@@ -5,7 +5,7 @@ default settings (``qaug.train.default_adversarial_config``). Timed twice: the b
 (no quality metrics, no checkpoints) and the loop with quality metrics every 50 iterations
 (what ``qaug train-gan`` does). Reported: the median over ``--repeats`` runs.
 
-Run:  python benchmarks/bench_gan_training.py [--iterations 500] [--threads 2] [--repeats 3]
+Run:  python benchmarks/bench_gan_training.py [--iterations 500] [--threads 1] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def time_one(kind, x, label, iterations, evaluator):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--iterations", type=int, default=500)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1)  # 2 threads on a busy 2-core box: 10x slower
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
