@@ -1,1 +1,66 @@
-"""qaug.experiments"""
+"""qaug.experiments: one run, sweeps with caching and resume, presets, statistics, report.
+
+``run_experiment(config) -> metrics`` is pure and picklable (config in, JSON-able metrics out);
+:func:`reproduce` runs a preset's grid of runs over seeds with a local process pool and writes
+``report.md`` with tables, figures and a verdict on each of the paper's claims.
+"""
+
+from ._augment_config import METHODS, AugmentConfig, generator_kind, is_customized
+from ._banks import ensure_bank, obtain_bank
+from ._claims import RULES, evaluate_claims
+from ._config import (
+    AdversarialConfigs,
+    ExperimentConfig,
+    GANConfigs,
+    QualityConfig,
+    SweepConfig,
+    bank_key,
+    check_seeds,
+    load_experiment_config,
+    load_sweep_config,
+    preset_names,
+    preset_path,
+    run_key,
+)
+from ._executor import Executor, LocalExecutor
+from ._report import write_report
+from ._reproduce import reproduce
+from ._results import load_results
+from ._run import run_experiment
+from ._stats import paired_compare, summarize
+from ._sweep import SweepMismatchError, SweepSummary, open_sweep_folder, run_sweep
+
+__all__ = [
+    "run_experiment",
+    "reproduce",
+    "write_report",
+    "load_results",
+    "ExperimentConfig",
+    "AugmentConfig",
+    "GANConfigs",
+    "AdversarialConfigs",
+    "QualityConfig",
+    "SweepConfig",
+    "METHODS",
+    "generator_kind",
+    "is_customized",
+    "run_key",
+    "bank_key",
+    "check_seeds",
+    "load_experiment_config",
+    "load_sweep_config",
+    "preset_names",
+    "preset_path",
+    "ensure_bank",
+    "obtain_bank",
+    "Executor",
+    "LocalExecutor",
+    "run_sweep",
+    "open_sweep_folder",
+    "SweepSummary",
+    "SweepMismatchError",
+    "summarize",
+    "paired_compare",
+    "evaluate_claims",
+    "RULES",
+]

@@ -1,0 +1,160 @@
+"""Generator banks (one trained generator per class) shared by the runs of a sweep.
+
+A bank is determined by the data (config and seed), the generator kind and its GAN and
+adversarial configs; :func:`qaug.experiments.bank_key` hashes exactly those. Training one
+is the expensive step, so banks are cached::
+
+    <cache_dir>/banks/<key>/bank.pt        ClassGenerators checkpoint
+    <cache_dir>/banks/<key>/summary.json   parameter counts, quality, curves, sample grid
+                                           (written last: its presence means "complete")
+
+In a sweep all classifiers and both QGAN strategies of a seed reuse one QGAN bank.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from qaug._config import config_to_dict
+from qaug._io import read_json, write_json
+from qaug._seed import child_seed, make_generator
+from qaug.data import DatasetSplits, load_dataset_from_config
+from qaug.experiments._config import ExperimentConfig, bank_key
+from qaug.train import ClassGenerators, QualityEvaluator, fit_class_generators, iterations_to_target
+
+__all__ = ["ensure_bank", "obtain_bank", "bank_summary", "generator_metrics", "N_GRID"]
+
+N_GRID = 8  # generated samples per class kept in the summary for the report's image grids
+_QUALITY_KEYS = ("fid", "kid", "accuracy", "confidence", "diversity_ratio")
+
+
+def _bank_dir(cache_dir: str | Path, key: str) -> Path:
+    return Path(cache_dir) / "banks" / key
+
+
+def ensure_bank(payload: tuple[ExperimentConfig, str], cache_dir: str | Path | None) -> dict:
+    """Train and cache the bank for ``payload = (config, kind)`` unless cached; its summary.
+
+    The sweep's first phase calls this once per needed bank (picklable, module level).
+    """
+    config, kind = payload
+    if cache_dir is None:
+        raise ValueError("ensure_bank needs a cache_dir to store the bank in.")
+    _, summary = obtain_bank(config, kind, cache_dir)
+    return summary
+
+
+def obtain_bank(config: ExperimentConfig, kind: str, cache_dir: str | Path | None,
+                data: DatasetSplits | None = None) -> tuple[ClassGenerators, dict]:
+    """The bank of ``kind`` for ``config``: loaded from ``cache_dir`` or trained (and saved).
+
+    Args:
+        config: the experiment (its data, seed, ``gan.<kind>``, ``adversarial.<kind>``,
+            ``quality`` determine the bank).
+        kind: ``"qgan"``, ``"gan"`` or ``"dcgan"``.
+        cache_dir: cache folder, or None to train without caching.
+        data: the already loaded splits of ``config`` (loaded when None).
+
+    Returns:
+        ``(bank, summary)`` with the summary described in :func:`bank_summary`.
+    """
+    key = bank_key(config, kind)
+    folder = _bank_dir(cache_dir, key) if cache_dir is not None else None
+    if folder is not None and (folder / "summary.json").is_file():
+        return ClassGenerators.load(folder / "bank.pt"), read_json(folder / "summary.json")
+    data = data if data is not None else load_dataset_from_config(config.data, config.seed)
+    start = time.perf_counter()
+    # The same child seed fit_class_generators would use, with the configured epochs.
+    evaluator = QualityEvaluator(data.train.x, data.train.y,
+                                 seed=child_seed(config.seed, "quality"),
+                                 epochs=config.quality.extractor_epochs)
+    bank = fit_class_generators(
+        kind, data.train.x, data.train.y, getattr(config.gan, kind),
+        getattr(config.adversarial, kind), seed=config.seed, quality=evaluator,
+        classes=data.classes)
+    summary = bank_summary(bank, config, kind, key, data.classes, time.perf_counter() - start,
+                           real=data.train)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        bank.save(folder / "bank.pt")
+        write_json(folder / "summary.json", summary)
+    return bank, summary
+
+
+def _mean_curve(histories: dict[int, dict], metric: str) -> list[tuple[int, float]]:
+    """Class-mean of ``metric`` at each iteration logged for every class."""
+    per_iter: dict[int, list[float]] = {}
+    for h in histories.values():
+        for rec in h.get("quality", []):
+            v = rec.get(metric)
+            if v is not None and v == v:
+                per_iter.setdefault(int(rec["iteration"]), []).append(float(v))
+    n = len(histories)
+    return [(i, float(np.mean(v))) for i, v in sorted(per_iter.items()) if len(v) == n]
+
+
+def bank_summary(bank: ClassGenerators, config: ExperimentConfig, kind: str, key: str,
+                 classes: tuple, seconds: float, real=None) -> dict:
+    """JSON summary of a trained bank.
+
+    Keys: ``key``, ``kind``, ``seed``, ``classes`` (original ids), ``parameter_counts``
+    (``generator`` and ``discriminator``: quantum/classical/total of one network; every
+    discriminator is classical), ``final_quality`` (per original class, the last logged
+    record, and ``mean`` over classes), ``iterations_to_target`` (per class and for the
+    class-mean curve; a curve that never reaches the target counts the full budget with
+    ``reached`` False), ``curves`` (per class: iteration and quality values), ``samples``
+    (``N_GRID`` images per class as nested lists), ``real_samples`` (the first ``N_GRID``
+    training images per class, when ``real`` (a Split) is given), ``seconds``.
+    """
+    q, adv = config.quality, getattr(config.adversarial, kind)
+    counts = bank.parameter_counts()
+    d_total = counts.get("discriminator")
+    label_to_class = {i: int(c) for i, c in enumerate(classes)}
+    final, curves, per_class_iters = {}, {}, {}
+    for label, h in bank.histories.items():
+        cls = str(label_to_class[label])
+        recs = h.get("quality", [])
+        final[cls] = {k: recs[-1].get(k) for k in _QUALITY_KEYS} if recs else {}
+        curves[cls] = {"iteration": [int(r["iteration"]) for r in recs],
+                       **{k: [r.get(k) for r in recs] for k in _QUALITY_KEYS}}
+        per_class_iters[cls] = iterations_to_target(h, q.metric, q.target) if recs else None
+    mean_final = {k: _mean([f.get(k) for f in final.values()]) for k in _QUALITY_KEYS}
+    curve = _mean_curve(bank.histories, q.metric)
+    higher = q.metric not in ("fid", "kid")
+    hit = next((i for i, v in curve if (v >= q.target if higher else v <= q.target)), None)
+    g = make_generator(config.seed, "report_samples", kind)
+    samples = {str(label_to_class[lb]): bank.generate(lb, N_GRID, g)[:, 0].numpy().round(4).tolist()
+               for lb in bank.labels}
+    return {
+        "key": key, "kind": kind, "seed": config.seed, "classes": [int(c) for c in classes],
+        "gan": config_to_dict(getattr(config.gan, kind)), "adversarial": config_to_dict(adv),
+        "parameter_counts": {
+            "generator": {k: counts[k] for k in ("quantum", "classical", "total")},
+            "discriminator": {"quantum": 0, "classical": d_total, "total": d_total},
+            "n_generators": counts.get("n_generators"),
+            "all_generators": counts.get("all_generators"),
+        },
+        "final_quality": {**final, "mean": mean_final},
+        "iterations_to_target": {
+            "metric": q.metric, "target": q.target, "budget": adv.iterations,
+            "iterations": hit if hit is not None else adv.iterations, "reached": hit is not None,
+            "per_class": per_class_iters},
+        "curves": curves, "samples": samples, "seconds": seconds,
+        "real_samples": {} if real is None else {
+            str(label_to_class[lb]): real.x[real.y == lb][:N_GRID, 0].numpy().round(4).tolist()
+            for lb in bank.labels},
+    }
+
+
+def _mean(values) -> float | None:
+    v = [float(x) for x in values if x is not None and x == x]
+    return float(np.mean(v)) if v else None
+
+
+def generator_metrics(summary: dict) -> dict:
+    """The part of a bank summary copied into each run's metrics (no curves, no samples)."""
+    return {k: summary[k] for k in ("key", "kind", "parameter_counts", "final_quality",
+                                    "iterations_to_target", "seconds")}

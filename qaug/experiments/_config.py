@@ -1,0 +1,307 @@
+"""Experiment and sweep configs: frozen dataclasses that load from TOML/YAML and take overrides.
+
+One :class:`ExperimentConfig` describes one run (data, classifier, training, augmentation,
+one GAN/adversarial config per generator kind, quality target, seed). A
+:class:`SweepConfig` describes a grid: a base experiment, named settings (override tables),
+classifiers, methods and seeds. Presets are sweep files in ``qaug/experiments/presets``.
+
+Example:
+    >>> cfg = ExperimentConfig(augment=AugmentConfig(method="qgan"))
+    >>> generator_kind(cfg.augment.method), len(run_key(cfg))
+    ('qgan', 12)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from qaug._config import (
+    apply_overrides,
+    config_from_dict,
+    config_hash,
+    config_to_dict,
+    load_config_file,
+)
+from qaug.data import DataConfig
+from qaug.experiments._augment_config import METHODS, AugmentConfig, generator_kind
+from qaug.models import ClassifierConfig, GANConfig
+from qaug.models._classifiers import CLASSIFIERS
+from qaug.train import AdversarialConfig, TrainConfig
+
+__all__ = ["ExperimentConfig", "SweepConfig", "GANConfigs", "AdversarialConfigs", "QualityConfig",
+           "AugmentConfig", "METHODS", "CLASSIFIERS", "generator_kind", "run_key", "bank_key",
+           "load_experiment_config", "load_sweep_config", "preset_names", "preset_path",
+           "merge_overrides", "check_seeds", "BANK_FORMAT"]
+
+GENERATOR_KINDS = ("qgan", "gan", "dcgan")
+# Bumped when the way a bank is trained or stored changes, so old cache entries are not reused.
+BANK_FORMAT = 1
+
+
+def _set_kind_slots(obj: Any) -> None:
+    # The slot names the kind: a table such as [gan.dcgan] read from a file builds a GANConfig
+    # whose ``kind`` field would otherwise default to "qgan".
+    for kind in GENERATOR_KINDS:
+        value = getattr(obj, kind)
+        if value.kind != kind:
+            object.__setattr__(obj, kind, dataclasses.replace(value, kind=kind))
+
+
+@dataclass(frozen=True)
+class GANConfigs:
+    """One network config per generator kind (``gan.qgan``, ``gan.gan``, ``gan.dcgan``).
+
+    The DCGAN default is sized to about twice the QGAN generator's 124 parameters (120
+    circuit angles + 4 patch brightnesses; DCGAN width 1, latent 24: 247 parameters), the
+    paper's "half the parameters" comparison. A
+    table given in a file replaces the whole slot (unlisted keys take ``GANConfig``'s
+    defaults), and each slot's ``kind`` is set to the slot's name.
+    """
+
+    qgan: GANConfig = field(default_factory=lambda: GANConfig(kind="qgan"))
+    gan: GANConfig = field(default_factory=lambda: GANConfig(kind="gan"))
+    dcgan: GANConfig = field(default_factory=lambda: GANConfig(kind="dcgan", dcgan_width=1,
+                                                               latent_dim=24))
+
+    def __post_init__(self):
+        _set_kind_slots(self)
+
+
+@dataclass(frozen=True)
+class AdversarialConfigs:
+    """One adversarial-training config per generator kind (``adversarial.qgan``, ...)."""
+
+    qgan: AdversarialConfig = field(default_factory=AdversarialConfig)
+    gan: AdversarialConfig = field(default_factory=AdversarialConfig)
+    dcgan: AdversarialConfig = field(default_factory=AdversarialConfig)
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Which quality figure defines "trained enough" for the iterations-to-target claim.
+
+    Attributes:
+        metric: a key of :class:`qaug.train.QualityEvaluator`'s output ("accuracy", "kid",
+            "fid", "confidence", "diversity_ratio"); lower is better for fid/kid.
+        target: the value to reach (e.g. 0.9 reference accuracy).
+        extractor_epochs: training epochs of the quality CNN (feature extractor and reference
+            classifier, trained on the real training images).
+
+    Quality is logged during training every ``adversarial.<kind>.eval_every`` iterations on
+    ``eval_samples`` images from a fixed noise batch; the last record is the final quality.
+    """
+
+    metric: str = "accuracy"
+    target: float = 0.9
+    extractor_epochs: int = 40
+
+    def __post_init__(self):
+        allowed = ("accuracy", "confidence", "kid", "fid", "diversity_ratio")
+        if self.metric not in allowed:
+            raise ValueError(f"quality.metric must be one of {list(allowed)}; got {self.metric!r}.")
+        e = self.extractor_epochs
+        if isinstance(e, bool) or not isinstance(e, int) or e < 1:
+            raise ValueError(f"quality.extractor_epochs must be an integer >= 1; got {e!r}.")
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything that determines one run of :func:`qaug.experiments.run_experiment`.
+
+    Attributes:
+        seed: the experiment seed; child seeds derive from it per consumer (split, init,
+            shuffle, gan, sampler, quality).
+        data, classifier, train, augment: component configs.
+        gan, adversarial: network and training config of each generator kind.
+        quality: quality target of the generator banks.
+    """
+
+    seed: int = 0
+    data: DataConfig = field(default_factory=DataConfig)
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    gan: GANConfigs = field(default_factory=GANConfigs)
+    adversarial: AdversarialConfigs = field(default_factory=AdversarialConfigs)
+    quality: QualityConfig = field(default_factory=QualityConfig)
+
+    def __post_init__(self):
+        check_seeds([self.seed], "seed")
+
+
+def check_seeds(seeds: Any, name: str = "seeds") -> tuple[int, ...]:
+    """Validate a seed list: non-empty, integers >= 0, no duplicates."""
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"{name} must be a list of integers such as [0, 1, 2]; got {seeds!r}.")
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError(f"{name} is empty; give at least one seed, e.g. --seeds 0 1 2.")
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int) or s < 0]
+    if bad:
+        raise ValueError(f"{name} must be integers >= 0; got {bad}. Use e.g. --seeds 0 1 2.")
+    dup = sorted({s for s in seeds if seeds.count(s) > 1})
+    if dup:
+        raise ValueError(f"{name} has duplicates {dup}; each seed may appear once.")
+    return tuple(seeds)
+
+
+def _relevant(cfg: ExperimentConfig) -> dict:
+    """The parts of ``cfg`` that can change the run's result (unused generator configs dropped)."""
+    d = config_to_dict(cfg)
+    kind = generator_kind(cfg.augment.method)
+    d["augment"] = cfg.augment.relevant_dict()
+    if kind is None:
+        for k in ("gan", "adversarial", "quality"):
+            d.pop(k)
+    else:
+        d["gan"] = {kind: d["gan"][kind]}
+        d["adversarial"] = {kind: d["adversarial"][kind]}
+    return d
+
+
+def run_key(cfg: ExperimentConfig) -> str:
+    """Hash of what determines a run's result: names ``runs/<hash>.json`` in a sweep."""
+    return config_hash(_relevant(cfg))
+
+
+def bank_key(cfg: ExperimentConfig, kind: str) -> str:
+    """Hash of what determines a trained generator bank: data, seed, kind, its configs."""
+    if kind not in GENERATOR_KINDS:
+        raise ValueError(f"kind must be one of {list(GENERATOR_KINDS)}; got {kind!r}.")
+    return kind + "-" + config_hash({
+        "format": BANK_FORMAT, "seed": cfg.seed, "data": config_to_dict(cfg.data), "kind": kind,
+        "gan": config_to_dict(getattr(cfg.gan, kind)),
+        "adversarial": config_to_dict(getattr(cfg.adversarial, kind)),
+        "quality": config_to_dict(cfg.quality)})
+
+
+def merge_overrides(cfg: Any, overrides: dict[str, Any] | None) -> Any:
+    """Apply nested (``{"train": {"lr": 0.1}}``) or dotted (``{"train.lr": 0.1}``) overrides."""
+    for key, value in (overrides or {}).items():
+        hints = typing.get_type_hints(type(cfg))
+        sub = getattr(cfg, key, None) if "." not in key else None
+        if isinstance(value, dict) and dataclasses.is_dataclass(sub) and dataclasses.is_dataclass(
+                hints.get(key)):
+            cfg = dataclasses.replace(cfg, **{key: merge_overrides(sub, value)})
+        else:
+            cfg = apply_overrides(cfg, {key: value})
+    return cfg
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A grid of runs: settings x classifiers x methods x seeds around a base experiment.
+
+    Attributes:
+        name, description: shown in the report.
+        seeds: experiment seeds (>= 0, distinct).
+        methods: augmentation methods, from ``METHODS``.
+        classifiers: classifier names, from ``CLASSIFIERS``.
+        settings: named override tables applied to ``base`` (``{"default": {}}`` = one setting).
+        classifier_overrides: per-classifier override tables (e.g. a learning rate).
+        base: the experiment every run starts from.
+    """
+
+    name: str = "custom"
+    description: str = ""
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    methods: tuple[str, ...] = ("none", "traditional", "gan", "dcgan", "qgan", "qgan_customized")
+    classifiers: tuple[str, ...] = ("hqcnn", "reupload", "quanv", "cnn")
+    settings: dict[str, dict[str, Any]] = field(default_factory=lambda: {"default": {}})
+    classifier_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    base: ExperimentConfig = field(default_factory=ExperimentConfig)
+
+    def __post_init__(self):
+        check_seeds(self.seeds)
+        _check_names(self.methods, METHODS, "methods")
+        _check_names(self.classifiers, CLASSIFIERS, "classifiers")
+        _check_names(tuple(self.classifier_overrides), CLASSIFIERS, "classifier_overrides")
+        if not self.settings:
+            raise ValueError("settings is empty; use {'default': {}} for a single setting.")
+        self.expand()  # every override table must apply cleanly: fail now, not mid-sweep
+
+    def identity(self) -> dict:
+        """What names this sweep's folder: its config minus the seeds (seeds may be added)."""
+        d = config_to_dict(self)
+        d.pop("seeds")
+        return {"sweep_hash": config_hash(d), "name": self.name, "config": d,
+                "seeds": list(self.seeds)}
+
+    def expand(self) -> list[tuple[str, ExperimentConfig]]:
+        """Every run as ``(setting, config)``: settings x classifiers x methods x seeds."""
+        out = []
+        for setting, table in self.settings.items():
+            base = merge_overrides(self.base, table)
+            for clf in self.classifiers:
+                cbase = merge_overrides(dataclasses.replace(
+                    base, classifier=dataclasses.replace(base.classifier, name=clf)),
+                    self.classifier_overrides.get(clf))
+                for method in self.methods:
+                    mcfg = dataclasses.replace(
+                        cbase, augment=dataclasses.replace(cbase.augment, method=method))
+                    for seed in self.seeds:
+                        out.append((setting, dataclasses.replace(mcfg, seed=seed)))
+        return out
+
+
+def _check_names(names, allowed, what) -> None:
+    if isinstance(names, str):
+        raise TypeError(f"{what} must be a list of names; got the string {names!r}.")
+    bad = [n for n in names if n not in allowed]
+    if bad:
+        raise ValueError(f"unknown {what} {bad}; valid: {list(allowed)}.")
+    if not names and what != "classifier_overrides":
+        raise ValueError(f"{what} is empty; pick at least one of {list(allowed)}.")
+
+
+def preset_names() -> list[str]:
+    """Names of the shipped presets (``qaug/experiments/presets/<name>.toml``)."""
+    folder = resources.files("qaug.experiments") / "presets"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def preset_path(name: str) -> Path:
+    """Path of a shipped preset; ValueError listing the valid names."""
+    names = preset_names()
+    if name not in names:
+        raise ValueError(f"unknown preset {name!r}; valid presets: {names}. Or pass --config FILE.")
+    return Path(str(resources.files("qaug.experiments") / "presets" / f"{name}.toml"))
+
+
+def load_sweep_config(source: str | Path | dict, overrides: list[str] | dict | None = None,
+                      **fields: Any) -> SweepConfig:
+    """A :class:`SweepConfig` from a preset name, a file, or a dict.
+
+    Args:
+        source: preset name (``"paper"``), path to a .toml/.yaml/.json, or a dict.
+        overrides: dotted overrides of the *base* experiment (``["train.epochs=5"]``).
+        **fields: replacements of sweep fields (``seeds=(0, 1)``, ``methods=...``), None skipped.
+    """
+    if isinstance(source, dict):
+        data = source
+    elif isinstance(source, Path) or str(source).endswith((".toml", ".yaml", ".yml", ".json")):
+        data = load_config_file(source)
+    else:
+        data = load_config_file(preset_path(str(source)))
+    cfg = config_from_dict(SweepConfig, data)
+    if overrides:
+        cfg = dataclasses.replace(cfg, base=apply_overrides(cfg.base, overrides))
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items() if v is not None}
+    return dataclasses.replace(cfg, **fields) if fields else cfg
+
+
+def load_experiment_config(source: str | Path | dict | None = None,
+                           overrides: list[str] | dict | None = None) -> ExperimentConfig:
+    """An :class:`ExperimentConfig` from a file or dict (None: defaults), plus dotted overrides."""
+    if source is None:
+        cfg = ExperimentConfig()
+    elif isinstance(source, dict):
+        cfg = config_from_dict(ExperimentConfig, source)
+    else:
+        cfg = config_from_dict(ExperimentConfig, load_config_file(source))
+    return apply_overrides(cfg, overrides) if overrides else cfg

@@ -1,0 +1,236 @@
+"""Run a grid of experiments with caching, resume and per-run error records.
+
+Folder layout (``out``)::
+
+    sweep.json                 identity of the sweep (hash of its config) and its seeds
+    runs/<hash>.json           one finished run: config, metrics, provenance
+    runs/<hash>.error.json     one failed run: config, error, traceback (retried on resume)
+    cache/banks/<key>/...      trained generator banks shared by the runs (see _banks.py)
+
+Two phases: first every generator bank that some run needs and that is not cached yet is
+trained once (in parallel), then the classifier runs execute and load the banks. A run is
+skipped when ``runs/<hash>.json`` exists, so an interrupted sweep resumes where it stopped.
+A failing run writes its error file and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from qaug._config import config_to_dict
+from qaug._io import read_json, run_info, write_json
+from qaug.experiments._executor import Executor, LocalExecutor
+
+__all__ = ["run_sweep", "open_sweep_folder", "SweepSummary", "SweepMismatchError"]
+
+SWEEP_FILE = "sweep.json"
+
+
+class SweepMismatchError(FileExistsError):
+    """The output folder holds results of a different sweep configuration."""
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One unit of work for a worker: ``fn(payload, cache_dir=...)`` saved under ``path``."""
+
+    key: str
+    fn: Callable[..., dict]
+    payload: Any
+    path: str
+    cache_dir: str | None
+    seed: int | None = None
+    save_config: bool = True
+
+
+def _execute(task: _Task) -> dict:
+    """Run one task in a worker, write its result or error file, return a small status."""
+    path = Path(task.path)
+    err_path = path.with_name(path.name.replace(".json", ".error.json"))
+    started = time.perf_counter()
+    cfg = config_to_dict(task.payload)
+    try:
+        metrics = task.fn(task.payload, cache_dir=task.cache_dir)
+    except Exception as e:  # noqa: BLE001 - one failing run must not kill the sweep
+        write_json(err_path, {"key": task.key, "status": "error", "config": cfg,
+                              "error": f"{type(e).__name__}: {e}",
+                              "traceback": traceback.format_exc(),
+                              "wall_s": time.perf_counter() - started,
+                              "run_info": run_info(task.seed)})
+        return {"key": task.key, "status": "error", "error": f"{type(e).__name__}: {e}"}
+    if task.save_config:
+        write_json(path, {"key": task.key, "status": "ok", "config": cfg, "metrics": metrics,
+                          "wall_s": time.perf_counter() - started,
+                          "run_info": run_info(task.seed)})
+    if err_path.exists():
+        err_path.unlink()
+    return {"key": task.key, "status": "ok"}
+
+
+@dataclass
+class SweepSummary:
+    """What a sweep did: counts of cached, new and failed runs and banks, and wall time."""
+
+    out_dir: Path
+    n_runs: int = 0
+    n_cached: int = 0
+    n_done: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    n_banks_trained: int = 0
+    failed_banks: dict[str, str] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+
+def open_sweep_folder(out_dir: str | Path, identity: dict, overwrite: bool = False) -> Path:
+    """Create or reopen ``out_dir`` for the sweep described by ``identity``.
+
+    ``identity`` must carry ``"sweep_hash"``. A folder from the same sweep is reopened (resume);
+    a folder from another sweep, or one holding other results, is refused unless
+    ``overwrite``, which deletes its runs, cache and report first.
+
+    Raises:
+        SweepMismatchError: the folder belongs to another sweep (and no ``overwrite``).
+        FileExistsError: the folder holds files that are not a sweep's.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} exists and is not a folder; choose another --out.")
+    marker = out / SWEEP_FILE
+    if out.is_dir() and any(out.iterdir()):
+        if marker.is_file():
+            old = read_json(marker)
+            if old.get("sweep_hash") != identity["sweep_hash"] and not overwrite:
+                raise SweepMismatchError(
+                    f"output folder {str(out)!r} holds results of another sweep "
+                    f"({old.get('name')!r}, config hash {old.get('sweep_hash')}; this one is "
+                    f"{identity.get('name')!r}, {identity['sweep_hash']}). Results of different "
+                    "configs are never mixed: pass --overwrite to delete them, or choose a new "
+                    "--out."
+                )
+        elif not overwrite:
+            raise FileExistsError(
+                f"output folder {str(out)!r} is not empty and holds no {SWEEP_FILE}; choose a new "
+                "--out, or pass --overwrite to delete its sweep files."
+            )
+        if overwrite:
+            for name in ("runs", "cache", "figures"):
+                shutil.rmtree(out / name, ignore_errors=True)
+            for name in (SWEEP_FILE, "report.md", "results.csv", "results.json"):
+                (out / name).unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "runs").mkdir(exist_ok=True)
+    prev = read_json(marker) if marker.is_file() else {}
+    record = {**identity, "created": prev.get("created", time.strftime("%Y-%m-%d %H:%M:%S")),
+              "updated": time.strftime("%Y-%m-%d %H:%M:%S")}
+    write_json(marker, record)
+    return out
+
+
+def run_sweep(
+    configs: Sequence[Any],
+    out_dir: str | Path,
+    *,
+    run_fn: Callable[..., dict],
+    key_fn: Callable[[Any], str],
+    banks_fn: Callable[[Any], list[tuple[str, Any]]] | None = None,
+    bank_fn: Callable[..., dict] | None = None,
+    cost_fn: Callable[[Any], float] | None = None,
+    executor: Executor | None = None,
+    progress: bool = True,
+) -> SweepSummary:
+    """Execute every config not finished yet under ``out_dir/runs`` (the folder must exist).
+
+    Args:
+        configs: experiment configs (picklable; with a ``seed`` attribute if available).
+        out_dir: sweep folder prepared by :func:`open_sweep_folder`.
+        run_fn: ``run_fn(config, cache_dir=...) -> metrics`` (module-level, picklable).
+        key_fn: ``config -> hash`` naming ``runs/<hash>.json``.
+        banks_fn: ``config -> [(bank_key, bank_payload), ...]`` banks a run needs.
+        bank_fn: ``bank_fn(bank_payload, cache_dir=...)`` trains and caches one bank.
+        cost_fn: estimated cost of a config; the most expensive runs start first.
+        executor: where tasks run (``LocalExecutor(1)`` by default).
+        progress: show one tqdm bar over banks and runs.
+
+    Returns:
+        A :class:`SweepSummary`; failures are listed there and in ``runs/*.error.json``.
+    """
+    start = time.perf_counter()
+    out = Path(out_dir)
+    runs_dir, cache_dir = out / "runs", out / "cache"
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    executor = executor or LocalExecutor(1)
+    summary = SweepSummary(out_dir=out, n_runs=len(configs))
+    keyed: dict[str, Any] = {}
+    for cfg in configs:
+        keyed.setdefault(key_fn(cfg), cfg)
+    summary.n_runs = len(keyed)
+    todo = {k: c for k, c in keyed.items() if not (runs_dir / f"{k}.json").is_file()}
+    summary.n_cached = len(keyed) - len(todo)
+
+    banks: dict[str, Any] = {}
+    needs: dict[str, list[str]] = {}
+    if banks_fn is not None and bank_fn is not None:
+        for k, cfg in todo.items():
+            needs[k] = []
+            for bkey, payload in banks_fn(cfg):
+                needs[k].append(bkey)
+                banks.setdefault(bkey, payload)
+    bank_dir = cache_dir / "banks"
+    bank_todo = {b: p for b, p in banks.items() if not (bank_dir / b / "summary.json").is_file()}
+
+    bar = tqdm(total=len(bank_todo) + len(todo), desc=f"sweep {out.name}", disable=not progress,
+               unit="task")
+    bar.set_postfix(cached=summary.n_cached)
+    bank_tasks = [_Task(b, bank_fn, p, str(bank_dir / f"{b}.json"), str(cache_dir),
+                        getattr(p, "seed", None), save_config=False) for b, p in bank_todo.items()]
+    for status in executor.map(_execute, _longest_first(bank_tasks, cost_fn)):
+        if status["status"] == "ok":
+            summary.n_banks_trained += 1
+        else:
+            summary.failed_banks[status["key"]] = status["error"]
+        bar.update(1)
+
+    tasks = []
+    for k, cfg in todo.items():
+        broken = [b for b in needs.get(k, []) if b in summary.failed_banks]
+        if broken:
+            _record_bank_failure(runs_dir / f"{k}.error.json", k, cfg, broken, summary, bank_dir)
+            bar.update(1)
+            continue
+        tasks.append(_Task(k, run_fn, cfg, str(runs_dir / f"{k}.json"),
+                           str(cache_dir), getattr(cfg, "seed", None)))
+    for status in executor.map(_execute, _longest_first(tasks, cost_fn)):
+        if status["status"] == "ok":
+            summary.n_done += 1
+        else:
+            summary.failed[status["key"]] = status["error"]
+        bar.update(1)
+        bar.set_postfix(cached=summary.n_cached, failed=len(summary.failed))
+    bar.close()
+    summary.wall_s = time.perf_counter() - start
+    return summary
+
+
+def _longest_first(tasks: list[_Task], cost_fn) -> list[_Task]:
+    # With a pool, starting the longest tasks first keeps every worker busy until the end.
+    if cost_fn is None:
+        return tasks
+    return sorted(tasks, key=lambda t: -float(cost_fn(t.payload)))
+
+
+def _record_bank_failure(path: Path, key: str, cfg: Any, broken: list[str],
+                         summary: SweepSummary, bank_dir: Path) -> None:
+    msg = (f"generator bank(s) {broken} failed to train; see "
+           f"{[str(bank_dir / (b + '.error.json')) for b in broken]}")
+    write_json(path, {"key": key, "status": "error", "config": config_to_dict(cfg),
+                      "error": msg, "traceback": "",
+                      "run_info": run_info(getattr(cfg, "seed", None))})
+    summary.failed[key] = msg

@@ -1,0 +1,138 @@
+"""Summary tables of a sweep's records: accuracy, per-class accuracy, generators, comparisons."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from qaug.experiments._claims import weakest_class
+from qaug.experiments._stats import paired_compare, summarize
+
+__all__ = ["accuracy_table", "per_class_table", "generator_table", "comparison_table",
+           "customized_table", "BASELINES"]
+
+BASELINES = ("none", "traditional", "gan", "dcgan")
+
+
+def _ordered(records, key, order):
+    present = {r[key] for r in records}
+    return [x for x in order if x in present] + sorted(present - set(order))
+
+
+def accuracy_table(records: list[dict], methods, classifiers) -> list[dict]:
+    """Test accuracy per classifier x method: summary over seeds plus collapse count."""
+    rows = []
+    for clf in _ordered(records, "classifier", classifiers):
+        for m in _ordered(records, "method", methods):
+            rs = [r for r in records if r["classifier"] == clf and r["method"] == m]
+            if not rs:
+                continue
+            s = summarize([r["test_accuracy"] for r in rs])
+            rows.append({"classifier": clf, "method": m, **s,
+                         "val_mean": summarize([r["val_accuracy"] for r in rs])["mean"],
+                         "collapsed": sum(r["collapsed"] for r in rs),
+                         "added": float(np.mean([r["n_added"] for r in rs])),
+                         "seconds": float(np.mean([r["seconds"] for r in rs]))})
+    return rows
+
+
+def per_class_table(records: list[dict], methods, classifiers) -> tuple[list[str], list[dict]]:
+    """Mean (and std) test accuracy per original class; ``weakest`` marks the lowest class."""
+    classes = sorted({c for r in records for c in r["per_class_accuracy"]}, key=int)
+    rows = []
+    for clf in _ordered(records, "classifier", classifiers):
+        base_weak = weakest_class(records, clf)
+        for m in _ordered(records, "method", methods):
+            rs = [r for r in records if r["classifier"] == clf and r["method"] == m]
+            if not rs:
+                continue
+            cells = {c: summarize([r["per_class_accuracy"].get(c) for r in rs]) for c in classes}
+            means = {c: s["mean"] for c, s in cells.items() if s["n"]}
+            rows.append({"classifier": clf, "method": m, "cells": cells,
+                         "weakest": min(means, key=means.get) if means else None,
+                         "baseline_weakest": base_weak})
+    return classes, rows
+
+
+def generator_table(records: list[dict]) -> list[dict]:
+    """Per generator kind: parameters, iterations to the quality target, final quality."""
+    banks: dict[str, dict[int, dict]] = defaultdict(dict)
+    for r in records:
+        g = r.get("generator")
+        if g:
+            banks[g["kind"]][r["seed"]] = g
+    rows = []
+    for kind in [k for k in ("qgan", "gan", "dcgan") if k in banks] + sorted(
+            set(banks) - {"qgan", "gan", "dcgan"}):
+        gs = list(banks[kind].values())
+        pc = gs[0]["parameter_counts"]
+        its = [g["iterations_to_target"] for g in gs]
+        q = [g["final_quality"]["mean"] for g in gs]
+        rows.append({
+            "kind": kind, "n_seeds": len(gs), "generator": pc["generator"],
+            "discriminator": pc["discriminator"], "n_generators": pc.get("n_generators"),
+            "iterations": summarize([i["iterations"] for i in its]),
+            "reached": sum(bool(i["reached"]) for i in its), "budget": its[0]["budget"],
+            "metric": its[0]["metric"], "target": its[0]["target"],
+            **{k: summarize([x.get(k) for x in q]) for k in
+               ("fid", "kid", "accuracy", "diversity_ratio")},
+            "seconds": summarize([g["seconds"] for g in gs]),
+        })
+    return rows
+
+
+def _pair_values(records, clf, a, b, key="test_accuracy", cls=None):
+    def by_seed(m):
+        out = {}
+        for r in records:
+            if r["classifier"] == clf and r["method"] == m:
+                v = r[key] if cls is None else r[key].get(cls)
+                if v is not None:
+                    out[r["seed"]] = v
+        return out
+    xa, xb = by_seed(a), by_seed(b)
+    seeds = sorted(set(xa) & set(xb))
+    return [xa[s] for s in seeds], [xb[s] for s in seeds]
+
+
+def comparison_table(records: list[dict], classifiers) -> list[dict]:
+    """Paired comparisons per classifier: QGAN vs each baseline; customized vs QGAN and none."""
+    methods = {r["method"] for r in records}
+    pairs = [("qgan", b) for b in BASELINES] + [("qgan_customized", "qgan"),
+                                                 ("qgan_customized", "none")]
+    rows = []
+    for clf in _ordered(records, "classifier", classifiers):
+        weak = weakest_class(records, clf)
+        for a, b in pairs:
+            if a not in methods or b not in methods:
+                continue
+            va, vb = _pair_values(records, clf, a, b)
+            if not va:
+                continue
+            row = {"classifier": clf, "a": a, "b": b, "metric": "test accuracy",
+                   **paired_compare(va, vb)}
+            rows.append(row)
+            if a == "qgan_customized" and weak is not None:
+                wa, wb = _pair_values(records, clf, a, b, "per_class_accuracy", weak)
+                rows.append({"classifier": clf, "a": a, "b": b,
+                             "metric": f"class {weak} accuracy", **paired_compare(wa, wb)})
+    return rows
+
+
+def customized_table(records: list[dict]) -> list[dict]:
+    """Mean allocation, kept samples, shortfall and threshold per class of customized runs."""
+    acc: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for r in records:
+        rep = r.get("customized")
+        if not rep:
+            continue
+        for c, tot in rep["per_class"].items():
+            d = acc[(r["classifier"], r["method"], c)]
+            for k in ("allocated", "kept", "shortfall", "threshold", "acceptance_rate"):
+                if tot.get(k) is not None:
+                    d[k].append(tot[k])
+    return [{"classifier": clf, "method": m, "class": c,
+             **{k: float(np.mean(v)) if v else None for k, v in d.items()}}
+            for (clf, m, c), d in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1],
+                                                                       int(kv[0][2])))]

@@ -1,0 +1,137 @@
+import numpy as np
+import pytest
+
+from qaug.experiments import evaluate_claims
+from qaug.experiments._claims import (
+    INCONCLUSIVE,
+    NOT_SUPPORTED,
+    NOT_TESTED,
+    SUPPORTED,
+    combine_verdicts,
+    equivalence_verdict,
+    iterations_verdict,
+    superiority_verdict,
+    weakest_class,
+)
+from qaug.experiments._stats import paired_compare
+
+SEEDS = range(6)
+
+
+def _gen(kind, iterations, params):
+    return {"kind": kind, "key": f"{kind}-x",
+            "parameter_counts": {"generator": {"quantum": 0, "classical": params, "total": params},
+                                 "discriminator": {"quantum": 0, "classical": 10, "total": 10}},
+            "iterations_to_target": {"iterations": iterations, "reached": True, "metric": "fid",
+                                     "target": 20.0, "budget": 500},
+            "final_quality": {"mean": {}}}
+
+
+def make_records(effects, *, weak_effects=None, noise=0.002, seed=0, params=None, iters=None,
+                 classifiers=("hqcnn", "cnn")):
+    """Synthetic run records: test accuracy = 0.9 + effect[method] + noise; class 2 is weak."""
+    rng = np.random.default_rng(seed)
+    params = params or {"qgan": 120, "gan": 17000, "dcgan": 247}
+    iters = iters or {}
+    out = []
+    for clf in classifiers:
+        for m, eff in effects.items():
+            for s in SEEDS:
+                acc = 0.9 + eff + rng.normal(0, noise)
+                weak = 0.6 + (weak_effects or {}).get(m, 0.0) + rng.normal(0, noise)
+                kind = m.removesuffix("_customized") if m not in ("none", "traditional") else None
+                gen = None
+                if kind:
+                    it = iters.get(kind, [100] * 6)[s]
+                    gen = _gen(kind, it, params[kind])
+                out.append({"setting": "x", "classifier": clf, "method": m, "seed": s,
+                            "test_accuracy": acc, "val_accuracy": acc, "collapsed": False,
+                            "per_class_accuracy": {"0": 0.99, "1": 0.98, "2": weak},
+                            "val_per_class_accuracy": {"0": 1.0, "1": 0.95, "2": weak},
+                            "generator": gen})
+    return out
+
+
+def by_id(claims):
+    return {c["id"]: c for c in claims}
+
+
+def test_superiority_rules_on_paired_stats():
+    better = paired_compare([0.95, 0.96, 0.97, 0.95], [0.90, 0.92, 0.91, 0.90])
+    assert superiority_verdict(better) == SUPPORTED
+    equal = paired_compare([0.9, 0.91, 0.92, 0.93], [0.9, 0.91, 0.92, 0.93])
+    assert superiority_verdict(equal) == NOT_SUPPORTED  # interval (0, 0) rules out +1 point
+    noisy = paired_compare([0.99, 0.80, 0.95], [0.85, 0.95, 0.80])
+    assert superiority_verdict(noisy) == INCONCLUSIVE
+    two = paired_compare([0.99, 0.98], [0.5, 0.5])
+    assert superiority_verdict(two) == INCONCLUSIVE  # fewer than 3 seeds
+
+
+def test_equivalence_rules():
+    eq = paired_compare([0.9, 0.91, 0.92, 0.93], [0.901, 0.909, 0.921, 0.929])
+    assert equivalence_verdict(eq, param_ratio=0.49) == SUPPORTED
+    assert equivalence_verdict(eq, param_ratio=0.8) == NOT_SUPPORTED
+    worse = paired_compare([0.85, 0.86, 0.87, 0.85], [0.9, 0.91, 0.92, 0.93])
+    assert equivalence_verdict(worse, param_ratio=0.5) == NOT_SUPPORTED
+
+
+def test_iterations_rules():
+    v, ev = iterations_verdict([100, 120, 90, 110], [300, 320, 280, 310], [True] * 4)
+    assert v == SUPPORTED and ev["mean_reduction"] == pytest.approx(
+        np.mean([1 - 100 / 300, 1 - 120 / 320, 1 - 90 / 280, 1 - 110 / 310]))
+    v, _ = iterations_verdict([300, 310, 290, 300], [300, 300, 300, 300], [True] * 4)
+    assert v == NOT_SUPPORTED
+    v, _ = iterations_verdict([100, 100, 100, 100], [500, 500, 500, 500], [False] * 4)
+    assert v == INCONCLUSIVE  # the GAN never reached the target: no measurement
+
+
+def test_combine_verdicts():
+    assert combine_verdicts([SUPPORTED, SUPPORTED, INCONCLUSIVE]) == SUPPORTED
+    assert combine_verdicts([SUPPORTED, NOT_SUPPORTED, SUPPORTED]) == INCONCLUSIVE
+    assert combine_verdicts([NOT_SUPPORTED, NOT_SUPPORTED]) == NOT_SUPPORTED
+    assert combine_verdicts([NOT_TESTED]) == NOT_TESTED
+
+
+def test_claims_supported_when_qgan_clearly_better():
+    recs = make_records({"none": 0.0, "traditional": 0.0, "gan": 0.0, "dcgan": 0.03,
+                         "qgan": 0.03, "qgan_customized": 0.03},
+                        weak_effects={"qgan_customized": 0.2},
+                        iters={"qgan": [100, 110, 90, 100, 105, 95],
+                               "gan": [300, 280, 320, 300, 310, 290]})
+    c = by_id(evaluate_claims(recs))
+    assert c["qgan_vs_none"]["verdict"] == SUPPORTED
+    assert c["qgan_vs_traditional"]["verdict"] == SUPPORTED
+    assert c["qgan_vs_gan"]["verdict"] == SUPPORTED
+    assert c["qgan_matches_dcgan"]["verdict"] == SUPPORTED
+    assert c["qgan_matches_dcgan"]["evidence"]["param_ratio"] == pytest.approx(120 / 247)
+    assert c["qgan_fewer_iterations"]["verdict"] == SUPPORTED
+    assert c["customized_vs_none"]["verdict"] == SUPPORTED
+    assert c["customized_vs_general"]["verdict"] == SUPPORTED
+    assert c["customized_vs_none"]["per_classifier"][0]["weakest_class"] == "2"
+
+
+def test_claims_not_supported_when_no_effect():
+    recs = make_records({m: 0.0 for m in ("none", "traditional", "gan", "dcgan", "qgan",
+                                          "qgan_customized")}, params={"qgan": 120, "gan": 200,
+                                                                      "dcgan": 150})
+    c = by_id(evaluate_claims(recs))
+    for cid in ("qgan_vs_none", "qgan_vs_traditional", "qgan_vs_gan", "customized_vs_none",
+                "quantum_vs_control"):
+        assert c[cid]["verdict"] == NOT_SUPPORTED, cid
+    assert c["qgan_matches_dcgan"]["verdict"] == NOT_SUPPORTED  # 120/150 > 60% of the params
+    assert c["qgan_fewer_iterations"]["verdict"] == NOT_SUPPORTED
+
+
+def test_claims_inconclusive_with_noise_and_not_tested_without_runs():
+    recs = make_records({"none": 0.0, "qgan": 0.005}, noise=0.05)
+    c = by_id(evaluate_claims(recs))
+    assert c["qgan_vs_none"]["verdict"] == INCONCLUSIVE
+    assert c["qgan_vs_gan"]["verdict"] == NOT_TESTED
+    assert c["customized_vs_none"]["verdict"] == NOT_TESTED
+    assert c["qgan_fewer_iterations"]["verdict"] == NOT_TESTED
+
+
+def test_weakest_class_uses_validation_of_baseline():
+    recs = make_records({"none": 0.0, "qgan": 0.0})
+    assert weakest_class(recs, "hqcnn") == "2"
+    assert weakest_class(recs, "quanv") is None

@@ -1,0 +1,36 @@
+import json
+
+from qaug.experiments import load_results, load_sweep_config, reproduce, write_report
+
+
+def fake_metrics(cfg, cache_dir=None):
+    """Shaped like run_experiment's output; traditional on seed 1 fails."""
+    m, s = cfg.augment.method, cfg.seed
+    if m == "traditional" and s == 1:
+        raise RuntimeError("diverged")
+    acc = 0.90 + 0.01 * s + (0.03 if m == "traditional" else 0.0)
+    per = {"0": 0.99, "1": 0.97, "2": acc - 0.1}
+    ev = {"accuracy": acc, "per_class_accuracy": per, "confusion": [[1]], "collapsed": s == 2}
+    return {"method": m, "classifier": cfg.classifier.name, "seed": s, "classes": [0, 1, 2],
+            "test": ev, "val": ev, "train": {}, "samples": {"added": {"0": 1, "1": 1, "2": 1}},
+            "classifier_parameters": {"quantum": 16, "classical": 100, "total": 116},
+            "generator": None, "customized": None, "timings": {"total_s": 0.5}}
+
+
+def test_report_from_fake_sweep(tmp_path):
+    sweep = load_sweep_config("demo", methods=["none", "traditional"], classifiers=["cnn"],
+                              seeds=[0, 1, 2, 3])
+    summary, report = reproduce(sweep, tmp_path / "s", run_fn=fake_metrics, progress=False)
+    assert summary.n_done == 7 and len(summary.failed) == 1
+    text = report.read_text()
+    assert "## Failed and missing runs" in text and "RuntimeError: diverged" in text
+    assert "| cnn | none | 4 | 91.5 |" in text  # mean of 90, 91, 92, 93 %
+    assert "| cnn | traditional | 3 |" in text and "1/4" in text  # one collapse among none runs
+    res = load_results(tmp_path / "s")
+    assert len(res.records) == 7 and res.failures[0]["seed"] == 1
+    data = json.loads((tmp_path / "s" / "results.json").read_text())
+    claims = {c["id"]: c for c in data["claims"]["class2_10"]}
+    assert claims["qgan_vs_none"]["verdict"] == "not tested"
+    csv = (tmp_path / "s" / "results.csv").read_text().splitlines()
+    assert len(csv) == 1 + 8 and csv[-1].endswith("RuntimeError: diverged")
+    assert write_report(tmp_path / "s") == report  # rebuilds from the files alone

@@ -1,0 +1,50 @@
+import json
+import pickle
+
+import pytest
+
+from qaug._commands.experiments import dry_run_overrides
+from qaug.experiments import load_experiment_config, run_experiment
+from qaug.experiments._run import bank_requests
+
+
+def tiny(*extra):
+    return load_experiment_config(None, dry_run_overrides() + list(extra))
+
+
+def test_run_experiment_end_to_end_and_bank_cache(tmp_path):
+    cache = tmp_path / "cache"
+    cfg = tiny("augment.method=qgan_customized", "classifier.name=cnn",
+               "data.train_counts={\"2\": 6}")
+    pickle.dumps(cfg)  # a distributed engine ships configs to workers
+    m = run_experiment(cfg, cache_dir=cache)
+    json.dumps(m)  # plain JSON-able metrics
+    assert m["method"] == "qgan_customized" and m["classes"] == [0, 1, 2]
+    assert set(m["test"]["per_class_accuracy"]) == {"0", "1", "2"}
+    assert 0.0 <= m["test"]["accuracy"] <= 1.0 and isinstance(m["test"]["collapsed"], bool)
+    assert m["samples"]["original"] == {"0": 10, "1": 10, "2": 6}
+    assert sum(m["samples"]["added"].values()) <= 6  # the customized budget
+    g = m["generator"]["parameter_counts"]["generator"]
+    assert g["quantum"] == 120 and g["total"] == g["quantum"] + g["classical"]  # 4 x 6 x 5 angles
+    assert m["customized"]["per_class"]["2"]["allocated"] >= 0
+    assert set(m["classifier_parameters"]) == {"quantum", "classical", "total"}
+    banks = list((cache / "banks").glob("*/summary.json"))
+    assert len(banks) == 1 and banks[0].parent.name == bank_requests(cfg)[0][0]
+
+    # Another classifier and the general strategy reuse the cached bank (no retraining).
+    cfg2 = tiny("augment.method=qgan", "classifier.name=hqcnn", "data.train_counts={\"2\": 6}")
+    m2 = run_experiment(cfg2, cache_dir=cache)
+    assert m2["generator"]["key"] == m["generator"]["key"]
+    assert len(list((cache / "banks").glob("*/summary.json"))) == 1
+    assert m2["samples"]["by_source"]["qgan"] == {"0": 4, "1": 4, "2": 4}
+
+
+def test_run_experiment_is_deterministic_for_a_seed():
+    cfg = tiny("augment.method=traditional", "classifier.name=cnn")
+    a, b = run_experiment(cfg), run_experiment(cfg)
+    assert a["test"] == b["test"] and a["samples"] == b["samples"]
+
+
+def test_run_experiment_rejects_other_configs():
+    with pytest.raises(TypeError, match="must be an ExperimentConfig"):
+        run_experiment({"seed": 0})

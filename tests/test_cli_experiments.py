@@ -1,0 +1,82 @@
+import json
+
+import pytest
+
+from qaug._commands import experiments as cmd
+from qaug._commands.experiments import dry_run_overrides
+from qaug.cli import main
+
+
+def test_cli_choices_match_library():
+    from qaug.experiments import METHODS
+    from qaug.models import CLASSIFIERS
+
+    assert cmd.METHODS == tuple(METHODS) and cmd.CLASSIFIERS == tuple(CLASSIFIERS)
+
+
+def test_demo_dry_run_writes_report_and_resumes(tmp_path, capsys):
+    out = tmp_path / "demo"
+    argv = ["demo", "--dry-run", "--seeds", "0", "--jobs", "1", "--no-progress", "--out", str(out)]
+    assert main(argv) == 0
+    text = (out / "report.md").read_text()
+    for heading in ("### Claims", "### Test accuracy", "### Per-class test accuracy",
+                    "### Generators", "### Paired comparisons", "How verdicts are computed",
+                    "peak memory"):
+        assert heading in text
+    assert (out / "results.csv").read_text().count("\n") == 1 + 8
+    res = json.loads((out / "results.json").read_text())
+    assert len(res["runs"]) == 8 and not res["failures"] and res["claims"]
+    assert {p.name.split("_")[0] for p in (out / "figures").glob("*.png")} == {
+        "accuracy", "per", "samples", "curves"}
+    capsys.readouterr()
+    assert main(argv) == 0  # resume: everything is cached
+    assert "0 run(s) now, 8 cached" in capsys.readouterr().out
+    assert main(["report", str(out)]) == 0
+
+
+def test_reproduce_refuses_to_mix_configs(tmp_path, capsys):
+    out = tmp_path / "s"
+    base = ["reproduce", "--preset", "demo", "--dry-run", "--seeds", "0", "--no-progress",
+            "--out", str(out), "--methods", "none", "--classifiers", "cnn"]
+    assert main(base) == 0
+    assert main(base + ["--train.lr=0.02"]) == 2
+    assert "another sweep" in capsys.readouterr().err
+    assert main(base + ["--train.lr=0.02", "--overwrite"]) == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--preset", "nope"], "valid presets"),
+    (["--preset", "demo", "--seeds", "0", "0"], "duplicates"),
+    (["--preset", "demo", "--seeds", "-1"], "integers >= 0"),
+    (["--preset", "demo", "--train.nope=1"], "unknown config key"),
+])
+def test_reproduce_bad_input(tmp_path, capsys, args, message):
+    assert main(["reproduce", "--out", str(tmp_path / "o"), *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_reproduce_rejects_unknown_method(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["reproduce", "--preset", "demo", "--out", str(tmp_path), "--methods", "smote"])
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_report_of_non_sweep_folder(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "no sweep.json" in capsys.readouterr().err
+
+
+def test_run_one_experiment_from_toml(tmp_path, capsys):
+    cfg = tmp_path / "exp.toml"
+    cfg.write_text('seed = 1\n[augment]\nmethod = "traditional"\n[classifier]\nname = "cnn"\n')
+    out = tmp_path / "run"
+    overrides = [f"--{o}" for o in dry_run_overrides()]
+    assert main(["run", "--config", str(cfg), "--out", str(out), *overrides]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["method"] == "traditional" and metrics["seed"] == 1
+    assert json.loads((out / "config.json").read_text())["train"]["epochs"] == 1
+    assert json.loads((out / "run.json").read_text())["versions"]["torch"]
+    assert main(["run", "--config", str(cfg), "--out", str(out), *overrides]) == 2  # no clobber
+    assert "already holds results" in capsys.readouterr().err
+    assert main(["run", "--preset", "demo", "--out", str(tmp_path / "r2"), "--augment.method=none",
+                 *overrides]) == 0
