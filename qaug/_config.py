@@ -5,16 +5,10 @@ its values in ``__post_init__``. This module only converts: it never guesses typ
 Unknown keys are rejected with the list of valid ones, as nanoGPT does, without ``exec``.
 
 Example:
-    >>> from dataclasses import dataclass, field
-    >>> @dataclass(frozen=True)
-    ... class Inner:
-    ...     lr: float = 0.01
-    >>> @dataclass(frozen=True)
-    ... class Outer:
-    ...     seed: int = 0
-    ...     inner: Inner = field(default_factory=Inner)
-    >>> apply_overrides(Outer(), ["inner.lr=0.1", "seed=3"])
-    Outer(seed=3, inner=Inner(lr=0.1))
+    >>> from qaug.data import DataConfig
+    >>> cfg = apply_overrides(DataConfig(), ["image_size=16", "classes=[3, 5]"])
+    >>> cfg.image_size, cfg.classes
+    (16, (3, 5))
 """
 
 from __future__ import annotations
@@ -39,6 +33,7 @@ T = TypeVar("T")
 
 def config_to_dict(cfg: Any) -> dict:
     """Nested plain dict (tuples become lists) of a dataclass config."""
+
     def conv(v):
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
             return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v)}
@@ -47,6 +42,7 @@ def config_to_dict(cfg: Any) -> dict:
         if isinstance(v, dict):
             return {str(k): conv(x) for k, x in v.items()}
         return v
+
     return conv(cfg)
 
 
@@ -179,7 +175,9 @@ def apply_overrides(cfg: T, overrides: list[str] | dict[str, Any]) -> T:
         for ov in overrides:
             ov = ov[2:] if ov.startswith("--") else ov
             if "=" not in ov:
-                raise ValueError(f"override {ov!r} must look like key.sub=value, e.g. train.lr=0.01.")
+                raise ValueError(
+                    f"override {ov!r} must look like key.sub=value, e.g. train.lr=0.01."
+                )
             k, v = ov.split("=", 1)
             items.append((k.strip(), _parse_scalar(v.strip())))
     for key, value in items:

@@ -43,9 +43,13 @@ def prepare_output_dir(path: str | Path, overwrite: bool = False, resume: bool =
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise ValueError(f"output path {str(path)!r} exists and is not a folder; choose another --out.")
+        raise ValueError(
+            f"output path {str(path)!r} exists and is not a folder; choose another --out."
+        )
     if path.is_dir() and not (overwrite or resume):
-        found = [m for m in RESULT_MARKERS if (path / m).exists()] + [p.name for p in path.glob("*.pt")]
+        found = [m for m in RESULT_MARKERS if (path / m).exists()] + [
+            p.name for p in path.glob("*.pt")
+        ]
         if found:
             raise FileExistsError(
                 f"output folder {str(path)!r} already holds results ({', '.join(sorted(set(found)))}); "
@@ -87,7 +91,9 @@ def _jsonable(obj: Any) -> Any:
 def write_json(path: str | Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON (tensors/arrays become lists, NaN becomes null), atomically."""
     path = Path(path)
-    _atomic_write_bytes(path, (json.dumps(_jsonable(obj), indent=2, sort_keys=False) + "\n").encode())
+    _atomic_write_bytes(
+        path, (json.dumps(_jsonable(obj), indent=2, sort_keys=False) + "\n").encode()
+    )
     return path
 
 
@@ -106,7 +112,10 @@ def _git_commit() -> str | None:
             return None
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root, capture_output=True, text=True, timeout=5,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
         ).stdout.strip()
         return out.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
@@ -118,7 +127,16 @@ def run_info(seed: int | None = None, argv: list[str] | None = None) -> dict:
     import importlib.metadata as md
 
     versions = {}
-    for pkg in ("qaug", "torch", "numpy", "scipy", "scikit-learn", "kornia", "mlxtend", "pennylane"):
+    for pkg in (
+        "qaug",
+        "torch",
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "kornia",
+        "mlxtend",
+        "pennylane",
+    ):
         try:
             versions[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
@@ -176,9 +194,7 @@ def load_checkpoint(
         )
     if config is not None and payload.get("config") != config:
         saved = payload.get("config") or {}
-        diff = sorted(
-            k for k in set(saved) | set(config) if saved.get(k) != config.get(k)
-        )
+        diff = sorted(k for k in set(saved) | set(config) if saved.get(k) != config.get(k))
         raise CheckpointError(
             f"checkpoint {str(path)!r} was written with a different config (keys differing: {diff}); "
             "use the same config, or start a new run in a new folder."

@@ -40,14 +40,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     args.overrides = overrides
     if overrides and not getattr(args, "accepts_overrides", False):
-        parser.error(f"'qaug {args.command}' takes no --section.key=value overrides; got {overrides}.")
+        parser.error(
+            f"'qaug {args.command}' takes no --section.key=value overrides; got {overrides}."
+        )
     try:
         return int(args.func(args) or 0)
     except (ValueError, TypeError, FileExistsError, FileNotFoundError, CheckpointError) as e:
         print(f"qaug {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"qaug {args.command}: interrupted; rerun with --resume to continue.", file=sys.stderr)
+        print(
+            f"qaug {args.command}: interrupted; rerun with --resume to continue.", file=sys.stderr
+        )
         return 130
 
 

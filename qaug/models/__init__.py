@@ -1,4 +1,4 @@
-"""qaug.models"""
+"""Models: quantum layers, HQCNN classifiers, the CNN control, QGAN / GAN / DCGAN networks."""
 
 from ._classifiers import (
     CLASSIFIERS,

@@ -1,4 +1,4 @@
-"""qaug.train"""
+"""Training: the classifier loop and evaluation, the adversarial loop, sample quality."""
 
 from ._adversarial import (
     AdversarialConfig,
