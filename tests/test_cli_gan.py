@@ -129,9 +129,20 @@ def test_all_classes_in_sub_folders(kind, tmp_path):
     assert np.load(npz)["y"].tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
 
 
-def test_qgan_28x28_gets_a_post_network(tmp_path):
+def test_qgan_28x28_grows_sub_generators(tmp_path):
+    # 28 * 28 = 49 patches of 16 pixels: the patch method scales by sub-generators, no MLP.
     out = tmp_path / "q28"
     assert run("--generator", "qgan", "--class", "0", "--image-size", "28", "--out", str(out)) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["gan"]["n_generators"] == 49 and cfg["gan"]["post_hidden"] == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["parameters"]["generator"]["quantum"] == 49 * 6 * 5
+
+
+def test_qgan_post_network_when_patches_cannot_tile_the_image(tmp_path):
+    # 10 * 10 = 100 pixels is not a multiple of 2**(5 - 1) = 16: a classical post-network fills it.
+    out = tmp_path / "q10"
+    assert run("--generator", "qgan", "--class", "0", "--image-size", "10", "--out", str(out)) == 0
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["gan"]["post_hidden"] == 64
     m = json.loads((out / "metrics.json").read_text())

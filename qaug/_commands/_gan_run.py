@@ -106,9 +106,18 @@ def config_from_args(args) -> GanRunConfig:
     )
     cfg = apply_overrides(cfg, args.overrides)
     post_set = any(o.lstrip("-").startswith("gan.post_hidden") for o in args.overrides)
+    gens_set = any(o.lstrip("-").startswith("gan.n_generators") for o in args.overrides)
     if cfg.gan.kind == "qgan" and cfg.gan.post_hidden == 0 and not post_set:
-        n_patch = cfg.gan.n_generators * 2 ** max(cfg.gan.n_qubits - cfg.gan.n_ancillas, 0)
-        if n_patch != cfg.data.image_size**2:  # the patches alone cannot form the image
+        patch = 2 ** max(cfg.gan.n_qubits - cfg.gan.n_ancillas, 0)
+        pixels = cfg.data.image_size**2
+        if not gens_set and pixels % patch == 0:
+            # The patch method scales by adding sub-generators (16x16: 16, 28x28: 49), which
+            # keeps the generator fully quantum; the MLP post-network collapsed at 28x28.
+            cfg = dataclasses.replace(
+                cfg, gan=dataclasses.replace(cfg.gan, n_generators=pixels // patch)
+            )
+        n_patch = cfg.gan.n_generators * patch
+        if n_patch != pixels:  # the patches alone cannot form the image
             cfg = dataclasses.replace(
                 cfg, gan=dataclasses.replace(cfg.gan, post_hidden=DEFAULT_POST_HIDDEN)
             )

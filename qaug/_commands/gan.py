@@ -1,7 +1,7 @@
 r"""``qaug train-gan`` and ``qaug generate``: per-class QGAN / GAN / DCGAN training and sampling.
 
 Examples:
-    qaug train-gan --dataset mnist --generator qgan --class 2 --image-size 8 --iterations 500 \\
+    qaug train-gan --dataset mnist --generator qgan --class 2 --image-size 8 --iterations 1000 \\
         --batch-size 32 --seed 0 --out runs/qgan2 --adv.lr_g=0.3
     qaug train-gan --generator dcgan --class all --image-size 28 --out runs/dcgan28
     qaug generate --checkpoint runs/qgan2/checkpoint.pt --n 500 --out samples.npz
@@ -68,7 +68,7 @@ def register(subparsers) -> None:
         "--n-train", type=int, default=100, help="training images per class (default 100)"
     )
     p.add_argument("--image-size", type=int, default=8, help="image side (default 8)")
-    p.add_argument("--iterations", type=int, default=None, help="generator updates (default 500)")
+    p.add_argument("--iterations", type=int, default=None, help="generator updates (default 1000)")
     p.add_argument("--batch-size", type=int, default=None, help="batch size (default 32)")
     p.add_argument(
         "--checkpoint-every",

@@ -79,7 +79,7 @@ def test_config_validation():
         0.01,
         0.3,
         32,
-        500,
+        1000,
     )
 
 
