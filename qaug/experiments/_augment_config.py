@@ -100,6 +100,25 @@ class AugmentConfig:
             raise ValueError(
                 f"augment.contrast must be (lo, hi) with 0 < lo <= hi; got {self.contrast!r}.")
 
+    def sampler_config(self):
+        """The :class:`qaug.augment.AugmentConfig` of this method (what ``build_sampler`` takes)."""
+        from qaug.augment import AugmentConfig as SamplerConfig
+
+        kind = generator_kind(self.method)
+        if self.method in ("none", "traditional"):
+            strategy = self.method
+        else:
+            strategy = "customized" if is_customized(self.method) else "general"
+        return SamplerConfig(
+            strategy=strategy, generator=kind or "qgan",
+            # the customized strategy reads only the eligible classes from n_per_class
+            n_per_class=(self.n_per_class or 1) if strategy == "customized" else self.n_per_class,
+            budget=self.budget, degrees=self.degrees, translate=self.translate,
+            contrast=tuple(self.contrast), min_share=self.min_share, max_share=self.max_share,
+            threshold_min=self.threshold_min, threshold_max=self.threshold_max,
+            max_attempts=float(self.max_attempts), n_rounds=self.rounds,
+        )
+
     def relevant_dict(self) -> dict:
         """The fields that can change the result of this method (for run hashing)."""
         if self.method == "none":

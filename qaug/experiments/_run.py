@@ -64,32 +64,19 @@ def _eval_dict(result, classes: tuple) -> dict:
 
 def _augment(config, data: DatasetSplits, bank, factory):
     """Apply the configured augmentation; returns (x, y, sampler or None)."""
-    from qaug.augment import CustomizedAugmenter, GenerativeAugmenter, TraditionalAugmenter
+    from qaug.augment import build_sampler
 
-    a, seed = config.augment, config.seed
+    a = config.augment
     x, y = data.train.x, data.train.y
-    method = a.method
-    sampler = None
-    if method == "none" or (not is_customized(method) and a.n_per_class == 0):
+    if a.method == "none" or (not is_customized(a.method) and a.n_per_class == 0):
         return x, y, None
-    rng = make_generator(seed, "sampler")
-    if method == "traditional":
-        sampler = TraditionalAugmenter(sampling_strategy=a.n_per_class, degrees=a.degrees,
-                                       translate=a.translate, contrast=tuple(a.contrast),
-                                       random_state=rng)
-        x_res, y_res = sampler.fit_resample(x, y)
-    elif is_customized(method):
-        sampler = CustomizedAugmenter(
-            budget=a.budget, sampling_strategy=a.n_per_class or 1, classifier_factory=factory,
-            train_config=config.train, generators=bank, generator_kind=bank.kind,
-            min_share=a.min_share, max_share=a.max_share, threshold_min=a.threshold_min,
-            threshold_max=a.threshold_max, max_attempts=float(a.max_attempts),
-            n_rounds=a.rounds, random_state=rng)
-        x_res, y_res = sampler.fit_resample(x, y, X_val=data.val.x, y_val=data.val.y)
-    else:
-        sampler = GenerativeAugmenter(sampling_strategy=a.n_per_class, generators=bank,
-                                      generator_kind=bank.kind, random_state=rng)
-        x_res, y_res = sampler.fit_resample(x, y)
+    sampler = build_sampler(
+        a.sampler_config(), random_state=make_generator(config.seed, "sampler"),
+        generators=bank, classifier_factory=factory, train_config=config.train,
+    )
+    # The customized strategy measures per-class errors on validation, never on test.
+    fit_params = {"X_val": data.val.x, "y_val": data.val.y} if is_customized(a.method) else {}
+    x_res, y_res = sampler.fit_resample(x, y, **fit_params)
     return x_res, y_res, sampler
 
 
