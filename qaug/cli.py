@@ -9,7 +9,6 @@ import argparse
 import sys
 
 from qaug._commands import COMMAND_MODULES
-from qaug._io import CheckpointError
 
 __all__ = ["main", "build_parser"]
 
@@ -45,13 +44,17 @@ def main(argv: list[str] | None = None) -> int:
         )
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, FileExistsError, FileNotFoundError, CheckpointError) as e:
+    # qaug._io.CheckpointError is a ValueError; importing it here would pull in torch for --help.
+    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as e:
         print(f"qaug {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(
-            f"qaug {args.command}: interrupted; rerun with --resume to continue.", file=sys.stderr
-        )
+        hint = {
+            "train-gan": "rerun with --resume to continue from the last checkpoint",
+            "reproduce": "rerun the same command: finished runs are kept and skipped",
+            "demo": "rerun the same command: finished runs are kept and skipped",
+        }.get(args.command, "nothing was half-written; rerun to start again")
+        print(f"qaug {args.command}: interrupted; {hint}.", file=sys.stderr)
         return 130
 
 
