@@ -182,3 +182,22 @@ def test_choices_match_the_library():
     assert set(cmd.STRATEGY_CHOICES) == set(STRATEGIES) - {"none"}
     assert tuple(cmd.GENERATOR_CHOICES) == tuple(GENERATOR_KINDS)
     assert set(cmd.CLASSIFIER_CHOICES) == set(CLASSIFIERS)
+
+
+def test_dry_run_uses_the_reproduce_budgets(tmp_out):
+    from qaug._commands.augment import dry_run_overrides
+
+    assert "adv.iterations=2" in dry_run_overrides("qgan")
+    assert not any(o.startswith(("adversarial.", "quality.")) for o in dry_run_overrides("gan"))
+    args = ["augment", "--dry-run", "--strategy", "customized", "--generator", "qgan",
+            "--classifier", "cnn", "--budget", "300", "--out", str(tmp_out), "--adv.lr_g=0.2"]
+    assert main(args) == 0
+    for name in ("augmented.npz", "augment.json", "samples.png", "config.json", "run.json"):
+        assert (tmp_out / name).is_file(), name
+    config = json.loads((tmp_out / "config.json").read_text())
+    assert config["train"]["epochs"] == 1 and config["data"]["n_train_per_class"] == 10
+    assert config["adv"]["iterations"] == 2 and config["augment"]["n_rounds"] == 1
+    assert config["adv"]["lr_g"] == 0.2  # the user's overrides still apply
+    npz, summary = _read(tmp_out)
+    assert summary["budget"] == 6 and summary["counts"]["original"] == {"0": 10, "1": 10, "2": 10}
+    assert len(npz["y"]) == 30 + sum(row["kept"] for row in summary["report"].values())

@@ -80,3 +80,18 @@ def test_run_one_experiment_from_toml(tmp_path, capsys):
     assert "already holds results" in capsys.readouterr().err
     assert main(["run", "--preset", "demo", "--out", str(tmp_path / "r2"), "--augment.method=none",
                  *overrides]) == 0
+
+
+def test_run_dry_run_from_preset(tmp_path):
+    out = tmp_path / "run"
+    argv = ["run", "--preset", "paper", "--dry-run", "--augment.method=qgan",
+            "--classifier.name=cnn", "--out", str(out)]
+    assert main(argv) == 0
+    assert {p.name for p in out.iterdir()} >= {"config.json", "metrics.json", "run.json"}
+    config = json.loads((out / "config.json").read_text())
+    assert config["train"]["epochs"] == 1 and config["data"]["n_train_per_class"] == 10
+    assert config["adversarial"]["qgan"]["iterations"] == 2
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["method"] == "qgan" and metrics["classifier"] == "cnn"
+    assert metrics["samples"]["added"] == {"0": 4, "1": 4, "2": 4}  # augment.n_per_class=4
+    assert metrics["train"]["epochs_run"] == 1

@@ -17,7 +17,7 @@ import argparse
 
 from qaug._commands._common import add_device_arg, add_output_args, add_seed_arg
 
-__all__ = ["register"]
+__all__ = ["register", "dry_run_overrides"]
 
 # Kept in step with qaug.augment.STRATEGIES / GENERATOR_KINDS and qaug.models.CLASSIFIERS
 # (checked by the tests); not imported, so that `qaug --help` does not import torch.
@@ -64,6 +64,9 @@ def register(subparsers) -> None:
     add_device_arg(p)
     add_output_args(p)
     p.add_argument("--progress", action="store_true", help="show progress bars")
+    p.add_argument("--dry-run", action="store_true",
+                   help="tiny budgets (those of reproduce --dry-run: 1 epoch, 2 GAN iterations, "
+                        "10 images per class) to check the pipeline end to end in seconds")
     p.epilog = ("Any config field can be set as --section.key=value, sections augment, model, "
                 "train, gan, adv, data: e.g. --augment.threshold_min=0.3 --adv.iterations=100.")
     p.set_defaults(func=_main, accepts_overrides=True)
@@ -128,7 +131,40 @@ def _config_from_args(args):
         adv=dataclasses.replace(base.adv, device=args.device),
         seed=args.seed,
     )
+    if args.dry_run:  # before the user's overrides, so that those still win
+        cfg = apply_overrides(cfg, dry_run_overrides(args.generator))
     return apply_overrides(cfg, args.overrides)
+
+
+def dry_run_overrides(kind: str) -> list[str]:
+    """``reproduce --dry-run``'s budgets mapped onto this command's config sections.
+
+    The budgets are ``qaug._commands.experiments.dry_run_overrides()`` (one list for every
+    dry run of a pipeline); ``adversarial.<kind>.*`` becomes ``adv.*`` for the generator
+    ``kind`` in use, ``augment.rounds`` becomes ``augment.n_rounds``, and ``quality.*`` (no
+    quality metrics here) is dropped.
+
+    Args:
+        kind: the generator kind of the run, ``"qgan"``, ``"gan"`` or ``"dcgan"``.
+
+    Returns:
+        Dotted overrides such as ``["train.epochs=1", ..., "adv.iterations=2", ...]``.
+    """
+    from qaug._commands.experiments import dry_run_overrides as experiment_dry_run
+
+    out = []
+    for item in experiment_dry_run():
+        key, value = item.split("=", 1)
+        section, _, rest = key.partition(".")
+        if section == "adversarial":
+            of_kind, _, name = rest.partition(".")
+            if of_kind == kind:
+                out.append(f"adv.{name}={value}")
+        elif key == "augment.rounds":
+            out.append(f"augment.n_rounds={value}")
+        elif section != "quality":
+            out.append(item)
+    return out
 
 
 def _run(cfg, out, *, generators_path=None, progress=False) -> dict:

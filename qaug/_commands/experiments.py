@@ -58,6 +58,9 @@ def register(subparsers) -> None:
     p.add_argument("--cache", default=None,
                    help="generator-bank cache folder (default: <out>/cache)")
     p.add_argument("--progress", action="store_true", help="show training progress bars")
+    p.add_argument("--dry-run", action="store_true",
+                   help="tiny budgets (those of reproduce --dry-run) to check the run end to end "
+                        "in seconds")
     p.epilog = f"methods: {', '.join(METHODS)}; classifiers: {', '.join(CLASSIFIERS)}"
     p.set_defaults(func=_cmd_run, accepts_overrides=True)
 
@@ -96,6 +99,9 @@ def _cmd_run(args) -> int:
     from qaug._io import prepare_output_dir, run_info, write_json
     from qaug.experiments import load_experiment_config, load_sweep_config, run_experiment
 
+    overrides = list(args.overrides or [])
+    if args.dry_run:  # the same budgets as reproduce --dry-run; the user's overrides still win
+        overrides = dry_run_overrides() + overrides
     if args.preset:
         sweep = load_sweep_config(args.preset)
         setting = args.setting or next(iter(sweep.settings))
@@ -105,11 +111,11 @@ def _cmd_run(args) -> int:
         from qaug.experiments._config import merge_overrides
 
         cfg = merge_overrides(sweep.base, sweep.settings[setting])
-        cfg = apply_overrides(cfg, args.overrides) if args.overrides else cfg
+        cfg = apply_overrides(cfg, overrides) if overrides else cfg
     else:
         if args.setting:
             raise ValueError("--setting needs --preset.")
-        cfg = load_experiment_config(args.config, args.overrides)
+        cfg = load_experiment_config(args.config, overrides)
     cfg = dataclasses.replace(cfg)  # re-run the checks of the final config
     out = prepare_output_dir(args.out, overwrite=args.overwrite)
     write_json(out / "config.json", config_to_dict(cfg))

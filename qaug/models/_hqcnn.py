@@ -223,7 +223,8 @@ class QuanvHQCNN(nn.Module):
         x = x[:, 0, : 2 * p, : 2 * p]  # (B, 2p, 2p): drop an odd last row/column
         # (B, p, 2, p, 2) -> (B, p, p, 2, 2) -> (B*p*p, 4): pixels of a patch in row-major order
         patches = x.reshape(b, p, 2, p, 2).permute(0, 1, 3, 2, 4).reshape(b * p * p, 4)
-        out = self.quanv(patches)  # (B*p*p, 4), RY(pi * pixel) encoding: one call for all patches
+        # RY(pi * pixel): pixels in [0, 1] span half a turn, |0> (black) to |1> (white)
+        out = self.quanv(math.pi * patches)  # (B*p*p, 4): one call for all patches
         return out.reshape(b, p, p, 4).permute(0, 3, 1, 2)  # (B, 4, p, p)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

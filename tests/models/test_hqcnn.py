@@ -127,7 +127,8 @@ def test_quanv_applies_circuit_to_each_2x2_patch():
     assert feats.shape == (2, 4, 4, 4)
     for b, i, j in [(0, 0, 0), (1, 2, 3), (0, 3, 1)]:
         patch = x[b, 0, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2].reshape(1, 4)  # row-major pixels
-        torch.testing.assert_close(feats[b, :, i, j], model.quanv(patch)[0])
+        # documented encoding: RY(pi * pixel)
+        torch.testing.assert_close(feats[b, :, i, j], model.quanv(math.pi * patch)[0])
 
 
 def test_quanv_pools_large_images():
