@@ -23,6 +23,13 @@ from qaug.experiments._tables import (
 __all__ = ["write_report"]
 
 
+
+def _command_line(argv) -> str:
+    """The sweep's command line as typed (program name shortened to ``qaug``)."""
+    if not argv:
+        return "unknown"
+    return " ".join(["qaug", *argv[1:]]) if argv[0].endswith("qaug") else " ".join(argv)
+
 def _pct(x, digits=1) -> str:
     return "–" if x is None or not math.isfinite(x) else f"{100 * x:.{digits}f}"
 
@@ -196,6 +203,7 @@ def write_report(out_dir: str | Path) -> Path:
              f" runs executed then: {last.get('n_done', '?')} "
              f"(cached: {last.get('n_cached', '?')}).",
              f"- Sum of per-run compute time over all finished runs: {compute:.0f} s.",
+             f"- Command: `{_command_line(last.get('argv'))}`.",
              f"- Code: git `{last.get('git_commit')}`; versions {last.get('versions', {})}.", ""]
     for setting in res.settings():
         lines += _setting_section(res, setting, fig_dir)
