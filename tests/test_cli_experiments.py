@@ -95,3 +95,16 @@ def test_run_dry_run_from_preset(tmp_path):
     assert metrics["method"] == "qgan" and metrics["classifier"] == "cnn"
     assert metrics["samples"]["added"] == {"0": 4, "1": 4, "2": 4}  # augment.n_per_class=4
     assert metrics["train"]["epochs_run"] == 1
+
+
+@pytest.mark.slow
+def test_demo_full_run_end_to_end(tmp_path):
+    """The README's main job, at its real budgets (about a minute on 2 idle cores)."""
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--no-progress"]) == 0
+    report = (out / "report.md").read_text()
+    assert "Runs: 40 finished, 0 failed, 0 missing, of 40." in report
+    assert "### Claims" in report and "| qgan |" in report
+    results = json.loads((out / "results.json").read_text())
+    assert len(results["runs"] if isinstance(results, dict) else results) == 40
+    assert sorted(p.name for p in (out / "figures").glob("*.png"))
