@@ -18,6 +18,7 @@ from qaug.experiments._tables import (
     customized_table,
     generator_table,
     per_class_table,
+    target_sensitivity_table,
 )
 
 __all__ = ["write_report"]
@@ -137,6 +138,24 @@ def _setting_section(res: SweepResults, setting: str, fig_dir: Path) -> list[str
               _pct(g["accuracy"]["mean"]), _num(g["diversity_ratio"]["mean"]),
               _num(g["seconds"]["mean"])] for g in gens])
 
+    keys = {r["generator"]["key"] for r in records if r.get("generator")}
+    banks = [res.banks[k] for k in sorted(keys) if k in res.banks]
+    sens = target_sensitivity_table(banks)
+    if sens:
+        budgets = sorted({b["iterations_to_target"]["budget"] for b in banks})
+        lines += ["#### Iterations to other quality targets", "",
+                  "The iterations claim depends on what counts as trained enough. Mean first "
+                  "iteration at which the class-mean curve meets each target, over the seeds that "
+                  f"reached it within the budget ({'/'.join(map(str, budgets))} iterations). "
+                  "The verdict uses the configured target only; this table shows how much it "
+                  "hangs on that choice.", ""]
+        kinds = sorted({r["kind"] for r in sens})
+        targets = list(dict.fromkeys(r["target"] for r in sens))
+        cell = {(r["kind"], r["target"]): r for r in sens}
+        lines += _table(["target", *kinds],
+                        [[t, *[f"{_num(cell[(k, t)]['mean'])} ({cell[(k, t)]['reached']}/"
+                               f"{cell[(k, t)]['n']})" for k in kinds]] for t in targets])
+
     comp = comparison_table(records, sweep.classifiers)
     if comp:
         lines += ["### Paired comparisons over seeds (A − B, percentage points)", "",
@@ -163,8 +182,6 @@ def _setting_section(res: SweepResults, setting: str, fig_dir: Path) -> list[str
     lines.append(f"![test accuracy](figures/{f.name})")
     f = figs.per_class_figure(classes, pc, fig_dir / f"per_class_{slug}.png", setting)
     lines.append(f"![per-class accuracy](figures/{f.name})")
-    keys = {r["generator"]["key"] for r in records if r.get("generator")}
-    banks = [res.banks[k] for k in sorted(keys) if k in res.banks]
     if banks:
         first_seed = min(b["seed"] for b in banks)
         for b in sorted((b for b in banks if b["seed"] == first_seed), key=lambda b: b["kind"]):

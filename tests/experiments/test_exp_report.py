@@ -34,3 +34,26 @@ def test_report_from_fake_sweep(tmp_path):
     csv = (tmp_path / "s" / "results.csv").read_text().splitlines()
     assert len(csv) == 1 + 8 and csv[-1].endswith("RuntimeError: diverged")
     assert write_report(tmp_path / "s") == report  # rebuilds from the files alone
+
+
+def test_target_sensitivity_needs_every_condition():
+    from qaug.experiments._tables import target_sensitivity_table
+
+    def bank(kind, fid, div):
+        its = [0, 50, 100]
+        curve = {"iteration": its, "fid": fid, "kid": [9.0, 9.0, 9.0],
+                 "accuracy": [0.5, 0.95, 0.95], "diversity_ratio": div}
+        return {"kind": kind, "curves": {"0": curve, "1": curve},
+                "iterations_to_target": {"budget": 100}}
+
+    rows = target_sensitivity_table([
+        bank("gan", [30.0, 10.0, 10.0], [0.3, 0.3, 0.3]),  # good FID early, collapsed
+        bank("qgan", [30.0, 25.0, 15.0], [0.9, 0.9, 0.9]),
+    ])
+    cell = {(r["kind"], r["target"]): r for r in rows}
+    assert cell[("gan", "FID <= 20")]["mean"] == 50
+    assert cell[("qgan", "FID <= 20")]["mean"] == 100
+    assert cell[("gan", "FID <= 20 and diversity >= 0.7")]["reached"] == 0
+    assert cell[("qgan", "FID <= 20 and diversity >= 0.7")]["mean"] == 100
+    assert cell[("gan", "KID <= 5")]["mean"] is None
+    assert cell[("gan", "ref. accuracy >= 0.9")]["mean"] == 50
