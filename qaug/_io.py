@@ -35,11 +35,14 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be used: truncated, of another kind, or of another config."""
 
 
-def prepare_output_dir(path: str | Path, overwrite: bool = False, resume: bool = False) -> Path:
+def prepare_output_dir(
+    path: str | Path, overwrite: bool = False, resume: bool = False, *, resumable: bool = False
+) -> Path:
     """Create ``path`` for a run's outputs, refusing to clobber existing results.
 
     A folder that already holds results (any of ``RESULT_MARKERS`` or ``*.pt``) is refused
     unless ``overwrite`` (files are then replaced as the run writes them) or ``resume``.
+    ``resumable`` only says whether the error message offers ``--resume``.
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
@@ -53,7 +56,8 @@ def prepare_output_dir(path: str | Path, overwrite: bool = False, resume: bool =
         if found:
             raise FileExistsError(
                 f"output folder {str(path)!r} already holds results ({', '.join(sorted(set(found)))}); "
-                "pass --overwrite to replace them, --resume to continue, or choose a new --out."
+                + ("pass --overwrite to replace them, --resume to continue, or choose a new --out."
+                   if resumable else "pass --overwrite to replace them, or choose a new --out.")
             )
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -142,7 +142,9 @@ def _train_main(args) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    out = prepare_output_dir(args.out, overwrite=args.overwrite, resume=args.resume)
+    out = prepare_output_dir(
+        args.out, overwrite=args.overwrite, resume=args.resume, resumable=True
+    )
     try:
         m = run_train_gan(cfg, out, resume=args.resume, progress=not args.no_progress)
     except NonFiniteLossError as e:
