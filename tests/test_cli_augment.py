@@ -201,3 +201,15 @@ def test_dry_run_uses_the_reproduce_budgets(tmp_out):
     npz, summary = _read(tmp_out)
     assert summary["budget"] == 6 and summary["counts"]["original"] == {"0": 10, "1": 10, "2": 10}
     assert len(npz["y"]) == 30 + sum(row["kept"] for row in summary["report"].values())
+
+
+@pytest.mark.parametrize("kind, optimizer", [("qgan", "sgd"), ("gan", "adam"), ("dcgan", "adam")])
+def test_generators_get_their_tuned_settings(kind, optimizer, tmp_out):
+    # the classical GANs collapse with the QGAN demo's SGD, so each kind gets its own defaults
+    args = ["augment", "--dry-run", "--strategy", "general", "--generator", kind,
+            "--image-size", "16", "--out", str(tmp_out)]
+    assert main(args) == 0
+    config = json.loads((tmp_out / "config.json").read_text())
+    assert config["adv"]["optimizer"] == optimizer
+    if kind == "qgan":  # 16 x 16 = 16 patches of 16 pixels: the QGAN grows sub-generators
+        assert config["gan"]["n_generators"] == 16 and config["gan"]["post_hidden"] == 0

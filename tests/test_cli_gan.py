@@ -214,7 +214,7 @@ def test_resume_continues_an_interrupted_run_exactly(tmp_path, monkeypatch):
         (["--gan.n_ancillas=5"], "n_ancillas"),
         (["--gan.n_qubits=20", "--gan.post_hidden=8"], "n_qubits"),
         (["--generator", "dcgan", "--image-size", "10"], "multiple of 4"),
-        (["--gan.post_hidden=0", "--image-size", "16"], "post-network"),
+        (["--gan.post_hidden=0", "--gan.n_generators=4", "--image-size", "16"], "post-network"),
         (["--adv.optimizer=rmsprop"], "optimizer must be one of"),
         (["--adv.nonsense=1"], "unknown config key"),
     ],

@@ -17,7 +17,13 @@ from qaug._config import apply_overrides, config_to_dict
 from qaug._io import run_info, write_json
 from qaug._seed import child_seed, make_generator
 from qaug.data import DataConfig, load_dataset_from_config
-from qaug.models import GANConfig, build_gan, count_parameters, dcgan_width_for_params
+from qaug.models import (
+    GANConfig,
+    build_gan,
+    count_parameters,
+    dcgan_width_for_params,
+    fit_qgan_to_image,
+)
 from qaug.train import (
     AdversarialConfig,
     ClassGenerators,
@@ -36,7 +42,6 @@ __all__ = [
     "save_grid",
 ]
 
-DEFAULT_POST_HIDDEN = 64
 
 
 @dataclass(frozen=True)
@@ -105,22 +110,14 @@ def config_from_args(args) -> GanRunConfig:
         seed=args.seed,
     )
     cfg = apply_overrides(cfg, args.overrides)
-    post_set = any(o.lstrip("-").startswith("gan.post_hidden") for o in args.overrides)
+    # Honour explicit choices: with --gan.n_generators a post-network fills the rest of the
+    # image; with --gan.post_hidden nothing is adjusted (GANConfig/build_gan then check it).
     gens_set = any(o.lstrip("-").startswith("gan.n_generators") for o in args.overrides)
-    if cfg.gan.kind == "qgan" and cfg.gan.post_hidden == 0 and not post_set:
-        patch = 2 ** max(cfg.gan.n_qubits - cfg.gan.n_ancillas, 0)
-        pixels = cfg.data.image_size**2
-        if not gens_set and pixels % patch == 0:
-            # The patch method scales by adding sub-generators (16x16: 16, 28x28: 49), which
-            # keeps the generator fully quantum; the MLP post-network collapsed at 28x28.
-            cfg = dataclasses.replace(
-                cfg, gan=dataclasses.replace(cfg.gan, n_generators=pixels // patch)
-            )
-        n_patch = cfg.gan.n_generators * patch
-        if n_patch != pixels:  # the patches alone cannot form the image
-            cfg = dataclasses.replace(
-                cfg, gan=dataclasses.replace(cfg.gan, post_hidden=DEFAULT_POST_HIDDEN)
-            )
+    post_set = any(o.lstrip("-").startswith("gan.post_hidden") for o in args.overrides)
+    if not post_set:
+        cfg = dataclasses.replace(
+            cfg, gan=fit_qgan_to_image(cfg.gan, cfg.data.image_size, grow_generators=not gens_set)
+        )
     if args.dry_run:
         cfg = dataclasses.replace(
             cfg,

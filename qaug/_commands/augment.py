@@ -113,6 +113,8 @@ def _config_from_args(args):
     import dataclasses
 
     from qaug._config import apply_overrides
+    from qaug.models import fit_qgan_to_image
+    from qaug.train import default_adversarial_config
 
     base = _run_config_class()()
     augment = {"strategy": args.strategy, "generator": args.generator,
@@ -127,8 +129,10 @@ def _config_from_args(args):
         augment=dataclasses.replace(base.augment, **augment),
         model=dataclasses.replace(base.model, name=args.classifier),
         train=dataclasses.replace(base.train, device=args.device),
-        gan=dataclasses.replace(base.gan, kind=args.generator),
-        adv=dataclasses.replace(base.adv, device=args.device),
+        gan=fit_qgan_to_image(dataclasses.replace(base.gan, kind=args.generator), args.image_size),
+        # The tuned settings of each generator kind (the classical ones collapse with the
+        # QGAN demo's SGD), and a QGAN that tiles the image size.
+        adv=default_adversarial_config(args.generator, device=args.device),
         seed=args.seed,
     )
     if args.dry_run:  # before the user's overrides, so that those still win

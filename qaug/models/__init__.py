@@ -18,6 +18,7 @@ from ._gan import (
     MLPGenerator,
     build_gan,
     dcgan_width_for_params,
+    fit_qgan_to_image,
 )
 from ._hqcnn import HQCNN, CNNControl, QuanvHQCNN, ReuploadHQCNN
 from ._noisy import noisy, noisy_layers
@@ -59,4 +60,5 @@ __all__ = [
     "DCGANDiscriminator",
     "build_gan",
     "dcgan_width_for_params",
+    "fit_qgan_to_image",
 ]

@@ -12,6 +12,7 @@ N(1, 0.02) for its batch-norm scales (Radford et al. 2016, section 4).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -31,6 +32,8 @@ __all__ = [
     "DCGANDiscriminator",
     "build_gan",
     "dcgan_width_for_params",
+    "fit_qgan_to_image",
+    "DEFAULT_POST_HIDDEN",
 ]
 
 GENERATOR_KINDS = ("qgan", "gan", "dcgan")
@@ -117,6 +120,35 @@ class GANConfig:
             raise ValueError(
                 "GANConfig.gan_hidden needs at least one hidden width, e.g. (64, 128)."
             )
+
+
+DEFAULT_POST_HIDDEN = 64
+
+
+def fit_qgan_to_image(
+    config: GANConfig, image_size: int, *, grow_generators: bool = True
+) -> GANConfig:
+    """Make a QGAN config produce ``image_size x image_size`` images.
+
+    If the patches already tile the image, or a post-network is set, ``config`` is returned as
+    is. Otherwise, when ``grow_generators`` and ``image_size**2`` is a multiple of the patch size
+    ``2**(n_qubits - n_ancillas)``, the patch method scales by sub-generators (16x16: 16,
+    28x28: 49), keeping the generator quantum (an MLP post-network collapsed at 28x28); else a
+    classical post-network of width ``DEFAULT_POST_HIDDEN`` maps the patches to the image.
+
+    Example:
+        >>> fit_qgan_to_image(GANConfig(), 28).n_generators
+        49
+        >>> fit_qgan_to_image(GANConfig(), 10).post_hidden
+        64
+    """
+    pixels = _check_image_size(image_size) ** 2
+    patch = 2 ** max(config.n_qubits - config.n_ancillas, 0)
+    if config.kind != "qgan" or config.post_hidden > 0 or config.n_generators * patch == pixels:
+        return config
+    if grow_generators and pixels % patch == 0:
+        return dataclasses.replace(config, n_generators=pixels // patch)
+    return dataclasses.replace(config, post_hidden=DEFAULT_POST_HIDDEN)
 
 
 def _mlp(sizes: list[int], generator: torch.Generator, act: nn.Module) -> list[nn.Module]:
