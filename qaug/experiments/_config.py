@@ -31,7 +31,7 @@ from qaug.data import DataConfig
 from qaug.experiments._augment_config import METHODS, AugmentConfig, generator_kind
 from qaug.models import ClassifierConfig, GANConfig
 from qaug.models._classifiers import CLASSIFIERS
-from qaug.train import AdversarialConfig, TrainConfig
+from qaug.train import AdversarialConfig, TrainConfig, default_adversarial_config
 
 __all__ = ["ExperimentConfig", "SweepConfig", "GANConfigs", "AdversarialConfigs", "QualityConfig",
            "AugmentConfig", "METHODS", "CLASSIFIERS", "generator_kind", "run_key", "bank_key",
@@ -74,11 +74,15 @@ class GANConfigs:
 
 @dataclass(frozen=True)
 class AdversarialConfigs:
-    """One adversarial-training config per generator kind (``adversarial.qgan``, ...)."""
+    """One adversarial-training config per generator kind (``adversarial.qgan``, ...).
 
-    qgan: AdversarialConfig = field(default_factory=AdversarialConfig)
-    gan: AdversarialConfig = field(default_factory=AdversarialConfig)
-    dcgan: AdversarialConfig = field(default_factory=AdversarialConfig)
+    Defaults are each kind's tuned settings (``qaug.train.default_adversarial_config``: the
+    demo's SGD for the QGAN, Adam for the classical networks, which collapse with that SGD).
+    """
+
+    qgan: AdversarialConfig = field(default_factory=lambda: default_adversarial_config("qgan"))
+    gan: AdversarialConfig = field(default_factory=lambda: default_adversarial_config("gan"))
+    dcgan: AdversarialConfig = field(default_factory=lambda: default_adversarial_config("dcgan"))
 
 
 @dataclass(frozen=True)
