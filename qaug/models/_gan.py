@@ -1,4 +1,4 @@
-"""Classical GAN networks (MLP GAN, DCGAN), discriminators, ``GANConfig`` and ``build_gan``.
+"""Classical GAN networks (MLP GAN, DCGAN), discriminators and ``build_gan``.
 
 Every generator has ``.latent_dim``, ``.image_size``, ``sample_latent(n, generator) -> z``
 (drawn on the CPU from the caller's ``torch.Generator``) and ``forward(z) -> (n, 1, H, W)``
@@ -12,13 +12,19 @@ N(1, 0.02) for its batch-norm scales (Radford et al. 2016, section 4).
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 from torch.nn.utils import skip_init
 
+from qaug.models._gan_config import (
+    DEFAULT_POST_HIDDEN,
+    DISCRIMINATOR_KINDS,
+    GENERATOR_KINDS,
+    GANConfig,
+    _check_image_size,
+    _check_positive,
+    fit_qgan_to_image,
+)
 from qaug.models._init import make_conv2d, make_linear, resolve_generator
 
 __all__ = [
@@ -35,121 +41,6 @@ __all__ = [
     "fit_qgan_to_image",
     "DEFAULT_POST_HIDDEN",
 ]
-
-GENERATOR_KINDS = ("qgan", "gan", "dcgan")
-DISCRIMINATOR_KINDS = ("auto", "mlp", "cnn", "dcgan")
-
-
-def _check_image_size(image_size: int, name: str = "image_size") -> int:
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 4:
-        raise ValueError(f"{name} must be an integer >= 4 (e.g. 8, 16, 28); got {image_size!r}.")
-    return image_size
-
-
-def _check_positive(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-
-
-@dataclass(frozen=True)
-class GANConfig:
-    """Architecture of a generator/discriminator pair (the image size comes from the data).
-
-    Attributes:
-        kind: default generator kind, one of ``GENERATOR_KINDS`` (``build_gan``'s ``kind``
-            argument takes precedence; the CLI and experiments read this field).
-        n_qubits, n_ancillas, depth, n_generators: patch quantum generator (PennyLane demo:
-            5 qubits, 1 ancilla, 6 layers, 4 sub-generators -> 4 x 16 = 64 pixels).
-        post_hidden: hidden width of the QGAN's classical post-network (patches -> hidden ->
-            image, the paper's "VQC + classical NN"); 0 = no post-network, valid only when
-            the patches give exactly ``image_size**2`` pixels (8x8 with the demo circuit).
-        patch_scale: QGAN only: learn one brightness per patch (``n_generators`` classical
-            parameters; see ``QGANGenerator``). On by default: without it MNIST digits at 8x8
-            come out as speckle (every patch peaks at exactly 1); ``False`` is the bare demo.
-        latent_dim: latent size of the classical GAN and DCGAN (N(0, 1) noise); the QGAN's
-            latent size is ``n_qubits`` (U[0, pi/2) noise, as in the demo).
-        gan_hidden: hidden widths of the MLP generator.
-        dcgan_width: base channel count of the DCGAN generator and discriminator (see
-            ``dcgan_width_for_params`` to match a parameter budget).
-        discriminator: ``"auto"`` (MLP for qgan/gan, the DCGAN discriminator for dcgan),
-            ``"mlp"``, ``"cnn"`` (small conv net) or ``"dcgan"``.
-        disc_hidden: hidden widths of the MLP discriminator; empty = scaled to the image:
-            ``(min(H*W, 256), min(H*W, 256) // 4)``, i.e. the demo's 64-64-16-1 at 8x8.
-        disc_channels: channels of the two conv layers of the ``"cnn"`` discriminator.
-    """
-
-    kind: str = "qgan"
-    n_qubits: int = 5
-    n_ancillas: int = 1
-    depth: int = 6
-    n_generators: int = 4
-    post_hidden: int = 0
-    patch_scale: bool = True
-    latent_dim: int = 16
-    gan_hidden: tuple[int, ...] = (64, 128)
-    dcgan_width: int = 8
-    discriminator: str = "auto"
-    disc_hidden: tuple[int, ...] = ()
-    disc_channels: tuple[int, int] = (8, 16)
-
-    def __post_init__(self):
-        if self.kind not in GENERATOR_KINDS:
-            raise ValueError(
-                f"GANConfig.kind must be one of {list(GENERATOR_KINDS)}; got {self.kind!r}."
-            )
-        if self.discriminator not in DISCRIMINATOR_KINDS:
-            raise ValueError(
-                f"GANConfig.discriminator must be one of {list(DISCRIMINATOR_KINDS)}; "
-                f"got {self.discriminator!r}."
-            )
-        if (
-            isinstance(self.post_hidden, bool)
-            or not isinstance(self.post_hidden, int)
-            or self.post_hidden < 0
-        ):
-            raise ValueError(
-                f"GANConfig.post_hidden must be an integer >= 0 (0 = no post-network); "
-                f"got {self.post_hidden!r}."
-            )
-        for name in ("latent_dim", "dcgan_width"):
-            _check_positive(f"GANConfig.{name}", getattr(self, name))
-        for name in ("gan_hidden", "disc_hidden", "disc_channels"):
-            for v in getattr(self, name):
-                _check_positive(f"every entry of GANConfig.{name}", v)
-        if len(self.gan_hidden) == 0:
-            raise ValueError(
-                "GANConfig.gan_hidden needs at least one hidden width, e.g. (64, 128)."
-            )
-
-
-DEFAULT_POST_HIDDEN = 64
-
-
-def fit_qgan_to_image(
-    config: GANConfig, image_size: int, *, grow_generators: bool = True
-) -> GANConfig:
-    """Make a QGAN config produce ``image_size x image_size`` images.
-
-    If the patches already tile the image, or a post-network is set, ``config`` is returned as
-    is. Otherwise, when ``grow_generators`` and ``image_size**2`` is a multiple of the patch size
-    ``2**(n_qubits - n_ancillas)``, the patch method scales by sub-generators (16x16: 16,
-    28x28: 49), keeping the generator quantum (an MLP post-network collapsed at 28x28); else a
-    classical post-network of width ``DEFAULT_POST_HIDDEN`` maps the patches to the image.
-
-    Example:
-        >>> fit_qgan_to_image(GANConfig(), 28).n_generators
-        49
-        >>> fit_qgan_to_image(GANConfig(), 10).post_hidden
-        64
-    """
-    pixels = _check_image_size(image_size) ** 2
-    patch = 2 ** max(config.n_qubits - config.n_ancillas, 0)
-    if config.kind != "qgan" or config.post_hidden > 0 or config.n_generators * patch == pixels:
-        return config
-    if grow_generators and pixels % patch == 0:
-        return dataclasses.replace(config, n_generators=pixels // patch)
-    return dataclasses.replace(config, post_hidden=DEFAULT_POST_HIDDEN)
-
 
 def _mlp(sizes: list[int], generator: torch.Generator, act: nn.Module) -> list[nn.Module]:
     """Linear layers ``sizes[0] -> ... -> sizes[-1]`` with ``act`` between them (not after)."""
