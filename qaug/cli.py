@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             f"'qaug {args.command}' takes no --section.key=value overrides; got {overrides}."
         )
+    if not hasattr(args, "threads"):
+        # These circuits and networks are too small to gain from more threads, and on a busy
+        # machine extra threads slow them down many times over (commands with --threads set it).
+        import torch
+
+        torch.set_num_threads(1)
     try:
         return int(args.func(args) or 0)
     # qaug._io.CheckpointError is a ValueError; importing it here would pull in torch for --help.
