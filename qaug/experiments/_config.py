@@ -230,10 +230,14 @@ class SweepConfig:
         self.expand()  # every override table must apply cleanly: fail now, not mid-sweep
 
     def identity(self) -> dict:
-        """What names this sweep's folder: its config minus the seeds (seeds may be added)."""
+        """What names this sweep's folder: its config minus the seeds (seeds may be added).
+
+        The description is kept but not hashed: rewording it must not orphan finished runs.
+        """
         d = config_to_dict(self)
         d.pop("seeds")
-        return {"sweep_hash": config_hash(d), "name": self.name, "config": d,
+        hashed = {k: v for k, v in d.items() if k != "description"}
+        return {"sweep_hash": config_hash(hashed), "name": self.name, "config": d,
                 "seeds": list(self.seeds)}
 
     def expand(self) -> list[tuple[str, ExperimentConfig]]:

@@ -102,3 +102,12 @@ def test_sweep_identity_ignores_seeds_only():
     c = load_sweep_config("demo", ["train.epochs=3"])
     assert c.identity()["sweep_hash"] != a.identity()["sweep_hash"]
     assert set(METHODS) >= set(a.methods)
+
+
+def test_sweep_identity_ignores_seeds_and_description_only():
+    paper = load_sweep_config("paper")
+    ident = paper.identity()["sweep_hash"]
+    reworded = dataclasses.replace(paper, description="reworded", seeds=(0, 1, 2))
+    assert reworded.identity()["sweep_hash"] == ident
+    fewer = dataclasses.replace(paper, methods=("none", "qgan"))
+    assert fewer.identity()["sweep_hash"] != ident
