@@ -172,48 +172,27 @@ def test_resume_refuses_another_run(tmp_path):
         out_dir=tmp_path,
         meta={"generator_kind": "qgan"},
     )
-    G2, D2 = build("gan")
+
+    def resume(kind="qgan", data_seed=0, seed=0, **changes):
+        train_gan(
+            *build(kind),
+            real_data(seed=data_seed),
+            cfg("qgan", iterations=8, **changes),
+            seed=seed,
+            out_dir=tmp_path,
+            resume=True,
+            meta={"generator_kind": kind},
+        )
+
+    # Each differing setting is named in the error.
     with pytest.raises(CheckpointError, match="generator_kind"):
-        train_gan(
-            G2,
-            D2,
-            real_data(),
-            cfg("qgan", iterations=8),
-            seed=0,
-            out_dir=tmp_path,
-            resume=True,
-            meta={"generator_kind": "gan"},
-        )
+        resume(kind="gan")
     with pytest.raises(CheckpointError, match="seed"):
-        train_gan(
-            *build("qgan"),
-            real_data(),
-            cfg("qgan", iterations=8),
-            seed=1,
-            out_dir=tmp_path,
-            resume=True,
-            meta={"generator_kind": "qgan"},
-        )
+        resume(seed=1)
     with pytest.raises(CheckpointError, match="data_fingerprint"):
-        train_gan(
-            *build("qgan"),
-            real_data(seed=1),
-            cfg("qgan", iterations=8),
-            seed=0,
-            out_dir=tmp_path,
-            resume=True,
-            meta={"generator_kind": "qgan"},
-        )
+        resume(data_seed=1)
     with pytest.raises(CheckpointError, match="lr_g"):
-        train_gan(
-            *build("qgan"),
-            real_data(),
-            cfg("qgan", iterations=8, lr_g=0.1),
-            seed=0,
-            out_dir=tmp_path,
-            resume=True,
-            meta={"generator_kind": "qgan"},
-        )
+        resume(lr_g=0.1)
 
 
 def test_truncated_checkpoint_is_reported(tmp_path):
