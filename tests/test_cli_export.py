@@ -152,10 +152,3 @@ def test_missing_checkpoint_and_unknown_format(tmp_path, capsys):
     with pytest.raises(SystemExit):
         _export(tmp_path / "nope.pt", "qiskit", tmp_path / "x.qasm")
     assert "invalid choice" in capsys.readouterr().err
-
-
-def test_format_choices_match_the_library():
-    from qaug._commands import export
-    from qaug._commands._export_run import FORMATS
-
-    assert export.FORMAT_CHOICES == FORMATS

@@ -17,6 +17,7 @@ from torch import nn
 
 from qaug._config import config_from_dict
 from qaug._io import load_checkpoint
+from qaug._registry import EXPORT_FORMATS
 from qaug._seed import make_generator
 from qaug.data import DataConfig, load_dataset_from_config
 from qaug.models import (
@@ -31,7 +32,7 @@ from qaug.train import ClassGenerators
 
 __all__ = ["ExportTarget", "load_target", "write_export", "pennylane_script", "FORMATS"]
 
-FORMATS = ("qasm", "pennylane")
+FORMATS = EXPORT_FORMATS
 _QUANTUM = (VQCLayer, PatchQuantumGenerator)  # ReuploadingVQCLayer, QuanvCircuit subclass VQCLayer
 _GATES = {"ry": "RY", "rz": "RZ", "cx": "CNOT", "cz": "CZ"}
 

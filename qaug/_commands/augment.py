@@ -16,14 +16,12 @@ from __future__ import annotations
 import argparse
 
 from qaug._commands._common import add_device_arg, add_output_args, add_seed_arg
+from qaug._registry import AUGMENT_STRATEGIES, CLASSIFIERS, GENERATOR_KINDS
 
 __all__ = ["register", "dry_run_overrides"]
 
-# Kept in step with qaug.augment.STRATEGIES / GENERATOR_KINDS and qaug.models.CLASSIFIERS
-# (checked by the tests); not imported, so that `qaug --help` does not import torch.
-STRATEGY_CHOICES = ("traditional", "general", "customized")
-GENERATOR_CHOICES = ("qgan", "gan", "dcgan")
-CLASSIFIER_CHOICES = ("hqcnn", "reupload", "quanv", "cnn")
+# The augment command always adds something: every strategy but "none".
+STRATEGY_CHOICES = tuple(s for s in AUGMENT_STRATEGIES if s != "none")
 
 
 def _count(text: str) -> tuple[int, int]:
@@ -44,9 +42,9 @@ def register(subparsers) -> None:
     p.add_argument("--dataset", default="mnist", help="'mnist', 'digits', an .npz or a folder")
     p.add_argument("--strategy", default="general", choices=STRATEGY_CHOICES,
                    help="augmentation strategy (default general)")
-    p.add_argument("--generator", default="qgan", choices=GENERATOR_CHOICES,
+    p.add_argument("--generator", default="qgan", choices=GENERATOR_KINDS,
                    help="generator kind for general/customized (default qgan)")
-    p.add_argument("--classifier", default="hqcnn", choices=CLASSIFIER_CHOICES,
+    p.add_argument("--classifier", default="hqcnn", choices=CLASSIFIERS,
                    help="classifier measured by the customized strategy (default hqcnn)")
     p.add_argument("--classes", type=int, nargs="+", default=[0, 1, 2], help="class ids")
     p.add_argument("--n-train", type=int, default=100, help="training images per class")

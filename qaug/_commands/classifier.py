@@ -17,12 +17,10 @@ import argparse
 import sys
 
 from qaug._commands._common import add_device_arg, add_output_args, add_seed_arg
+from qaug._registry import CLASSIFIERS
 
 __all__ = ["register"]
 
-# Kept in step with qaug.models.CLASSIFIERS (checked by the tests); not imported, so that
-# `qaug --help` does not import torch.
-MODEL_CHOICES = ("hqcnn", "reupload", "quanv", "cnn")
 
 
 def register(subparsers) -> None:
@@ -35,7 +33,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--dataset", default="mnist",
                    help="'mnist', 'digits', an .npz file (x, y) or an image folder (default mnist)")
-    p.add_argument("--model", default="hqcnn", choices=MODEL_CHOICES,
+    p.add_argument("--model", default="hqcnn", choices=CLASSIFIERS,
                    help="classifier (default hqcnn)")
     p.add_argument("--classes", type=int, nargs="+", default=[0, 1, 2],
                    help="class ids (default 0 1 2)")

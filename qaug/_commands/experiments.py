@@ -7,13 +7,9 @@ import sys
 import time
 
 from qaug._commands._common import add_output_args
+from qaug._registry import CLASSIFIERS, GENERATOR_KINDS, METHODS, PRESETS
 
 DEMO_OUT = "runs/demo"
-GENERATOR_KINDS = ("qgan", "gan", "dcgan")
-# Literal copies keep `qaug --help` free of torch imports; a test checks they match the library.
-METHODS = ("none", "traditional", "gan", "dcgan", "qgan", "qgan_customized", "gan_customized",
-           "dcgan_customized")
-CLASSIFIERS = ("hqcnn", "reupload", "quanv", "cnn")
 
 
 def dry_run_overrides() -> list[str]:
@@ -52,7 +48,8 @@ def register(subparsers) -> None:
                     "seed) or a preset's base config, plus --section.key=value overrides.")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--config", help="experiment config file (.toml, .yaml, .json)")
-    src.add_argument("--preset", help="start from a preset's base config (see qaug reproduce)")
+    src.add_argument("--preset", choices=PRESETS,
+                     help="start from a preset's base config (see qaug reproduce)")
     p.add_argument("--setting", help="with --preset: which of its settings (default: the first)")
     add_output_args(p)
     p.add_argument("--cache", default=None,
@@ -70,7 +67,7 @@ def register(subparsers) -> None:
                     "sweep), then write report.md, results.csv, results.json and figures. "
                     "Overrides (--train.epochs=10 ...) change the base experiment.")
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--preset", help="preset name: paper, imbalanced, uniform, scale, demo")
+    src.add_argument("--preset", choices=PRESETS, help="preset name")
     src.add_argument("--config", help="sweep config file (.toml, .yaml, .json)")
     _add_sweep_args(p, None)
     p.add_argument("--methods", nargs="+", choices=METHODS, default=None,

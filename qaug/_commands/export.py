@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["register"]
+from qaug._registry import EXPORT_FORMATS
 
-FORMAT_CHOICES = ("qasm", "pennylane")  # kept in step with _export_run.FORMATS (tested)
+__all__ = ["register"]
 
 
 def register(subparsers) -> None:
@@ -39,7 +39,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--checkpoint", required=True,
                    help="checkpoint.pt of qaug train-classifier or qaug train-gan")
-    p.add_argument("--format", required=True, choices=FORMAT_CHOICES, help="output format")
+    p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="output format")
     p.add_argument("--out", required=True, help="output file (.qasm or .py)")
     p.add_argument("--sample-index", type=int, default=None,
                    help="classifiers: test image whose angles are the input (default 0)")

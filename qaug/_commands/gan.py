@@ -20,12 +20,10 @@ from __future__ import annotations
 import argparse
 
 from qaug._commands._common import add_device_arg, add_output_args, add_seed_arg
+from qaug._registry import GENERATOR_KINDS
 
 __all__ = ["register"]
 
-# Kept in step with qaug.models.GENERATOR_KINDS (checked by the tests); not imported, so that
-# `qaug --help` does not import torch.
-GENERATOR_CHOICES = ("qgan", "gan", "dcgan")
 
 
 def register(subparsers) -> None:
@@ -44,7 +42,7 @@ def register(subparsers) -> None:
     p.add_argument(
         "--generator",
         default="qgan",
-        choices=GENERATOR_CHOICES,
+        choices=GENERATOR_KINDS,
         help="generator kind (default qgan)",
     )
     p.add_argument(

@@ -6,13 +6,14 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from qaug._registry import AUGMENT_STRATEGIES, GENERATOR_KINDS
 from qaug.augment._customized import CustomizedAugmenter
 from qaug.augment._generative import GenerativeAugmenter
 from qaug.augment._traditional import TRANSFORMS, TraditionalAugmenter
 
 __all__ = ["AugmentConfig", "build_sampler", "STRATEGIES"]
 
-STRATEGIES = ("none", "traditional", "general", "customized")
+STRATEGIES = AUGMENT_STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,9 @@ class AugmentConfig:
             raise ValueError(
                 f"augment.strategy must be one of {list(STRATEGIES)}; got {self.strategy!r}."
             )
-        if self.generator not in ("qgan", "gan", "dcgan"):
+        if self.generator not in GENERATOR_KINDS:
             raise ValueError(
-                "augment.generator must be one of ['qgan', 'gan', 'dcgan']; "
-                f"got {self.generator!r}."
+                f"augment.generator must be one of {list(GENERATOR_KINDS)}; got {self.generator!r}."
             )
         for name in ("n_per_class", "batch_size", "n_rounds"):
             v = getattr(self, name)

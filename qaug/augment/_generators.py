@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from qaug._registry import GENERATOR_KINDS
 from qaug.augment._validation import (
     HasMethods,
     InstanceOf,
@@ -23,8 +24,6 @@ from qaug.augment._validation import (
 )
 
 __all__ = ["GENERATOR_KINDS", "GENERATOR_CONSTRAINTS", "replay_generated"]
-
-GENERATOR_KINDS = ("qgan", "gan", "dcgan")
 
 GENERATOR_CONSTRAINTS = {
     "generators": [NoneOk(), HasMethods("generate", name="ClassGenerators")],

@@ -35,9 +35,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from qaug._registry import SAMPLING_STRATEGY_NAMES
+
 __all__ = ["resolve_sampling_strategy", "STRATEGY_NAMES"]
 
-STRATEGY_NAMES = ("auto", "not majority", "minority", "not minority", "all")
+STRATEGY_NAMES = SAMPLING_STRATEGY_NAMES
 
 
 def _labels(y: Any) -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from qaug._registry import TRANSFORMS
 from qaug.augment._base import (
     RANDOM_STATE_CONSTRAINT,
     SAMPLING_STRATEGY_CONSTRAINT,
@@ -23,7 +24,6 @@ from qaug.augment._validation import Interval, RangePair, SubsetOf
 
 __all__ = ["TraditionalAugmenter", "draw_traditional_params", "apply_traditional", "TRANSFORMS"]
 
-TRANSFORMS = ("rotation", "translation", "contrast")
 
 
 def draw_traditional_params(

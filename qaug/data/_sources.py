@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from qaug._registry import DATASET_NAMES
+
 from ._resize import resize_images
 from ._validate import _image_tensor, as_labels
 
-DATASET_NAMES = ("mnist", "digits")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 _VALID = (
     '"mnist", "digits", or a path to an .npz file (arrays x, y) '

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qaug._registry import METHODS, generator_kind_of
+
 __all__ = ["AugmentConfig", "METHODS", "generator_kind", "is_customized"]
 
-METHODS = ("none", "traditional", "gan", "dcgan", "qgan", "qgan_customized", "gan_customized",
-           "dcgan_customized")
 _TRADITIONAL_FIELDS = ("n_per_class", "degrees", "translate", "contrast")
 _GENERAL_FIELDS = ("n_per_class",)
 _CUSTOMIZED_FIELDS = ("budget", "rounds", "min_share", "max_share", "threshold_min",
@@ -24,11 +24,7 @@ _CUSTOMIZED_FIELDS = ("budget", "rounds", "min_share", "max_share", "threshold_m
 
 def generator_kind(method: str) -> str | None:
     """The generator kind a method samples from (``"qgan"`` for ``qgan_customized``), or None."""
-    if method not in METHODS:
-        raise ValueError(f"unknown augmentation method {method!r}; valid methods: {list(METHODS)}.")
-    if method in ("none", "traditional"):
-        return None
-    return method.removesuffix("_customized")
+    return generator_kind_of(method)
 
 
 def is_customized(method: str) -> bool:

@@ -20,6 +20,7 @@ import numpy as np
 
 from qaug._config import config_to_dict
 from qaug._io import read_json, write_json
+from qaug._registry import QUALITY_METRICS
 from qaug._seed import child_seed, make_generator
 from qaug.data import DatasetSplits, load_dataset_from_config
 from qaug.experiments._config import ExperimentConfig, bank_key
@@ -28,7 +29,7 @@ from qaug.train import ClassGenerators, QualityEvaluator, fit_class_generators, 
 __all__ = ["ensure_bank", "obtain_bank", "bank_summary", "generator_metrics", "N_GRID"]
 
 N_GRID = 8  # generated samples per class kept in the summary for the report's image grids
-_QUALITY_KEYS = ("fid", "kid", "accuracy", "confidence", "diversity_ratio")
+_QUALITY_KEYS = QUALITY_METRICS
 
 
 def _bank_dir(cache_dir: str | Path, key: str) -> Path:

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from dataclasses import dataclass, field
 from importlib import resources
@@ -27,10 +28,10 @@ from qaug._config import (
     config_to_dict,
     load_config_file,
 )
+from qaug._registry import CLASSIFIERS, GENERATOR_KINDS, QUALITY_METRICS
 from qaug.data import DataConfig
 from qaug.experiments._augment_config import METHODS, AugmentConfig, generator_kind
 from qaug.models import ClassifierConfig, GANConfig
-from qaug.models._classifiers import CLASSIFIERS
 from qaug.train import AdversarialConfig, TrainConfig, default_adversarial_config
 
 __all__ = ["ExperimentConfig", "SweepConfig", "GANConfigs", "AdversarialConfigs", "QualityConfig",
@@ -38,9 +39,17 @@ __all__ = ["ExperimentConfig", "SweepConfig", "GANConfigs", "AdversarialConfigs"
            "load_experiment_config", "load_sweep_config", "preset_names", "preset_path",
            "merge_overrides", "check_seeds", "BANK_FORMAT"]
 
-GENERATOR_KINDS = ("qgan", "gan", "dcgan")
 # Bumped when the way a bank is trained or stored changes, so old cache entries are not reused.
 BANK_FORMAT = 1
+
+
+# Per-kind defaults of the GAN networks that differ from ``GANConfig``'s; a kind not listed
+# takes ``GANConfig(kind=<kind>)``.
+GAN_SLOT_DEFAULTS: dict[str, dict[str, Any]] = {"dcgan": {"dcgan_width": 1, "latent_dim": 24}}
+
+
+def _gan_slot_default(kind: str) -> GANConfig:
+    return GANConfig(kind=kind, **GAN_SLOT_DEFAULTS.get(kind, {}))
 
 
 def _set_kind_slots(obj: Any) -> None:
@@ -52,37 +61,34 @@ def _set_kind_slots(obj: Any) -> None:
             object.__setattr__(obj, kind, dataclasses.replace(value, kind=kind))
 
 
-@dataclass(frozen=True)
-class GANConfigs:
-    """One network config per generator kind (``gan.qgan``, ``gan.gan``, ``gan.dcgan``).
-
-    The DCGAN default is sized to about twice the QGAN generator's 124 parameters (120
-    circuit angles + 4 patch brightnesses; DCGAN width 1, latent 24: 247 parameters), the
-    paper's "half the parameters" comparison. A
-    table given in a file replaces the whole slot (unlisted keys take ``GANConfig``'s
-    defaults), and each slot's ``kind`` is set to the slot's name.
-    """
-
-    qgan: GANConfig = field(default_factory=lambda: GANConfig(kind="qgan"))
-    gan: GANConfig = field(default_factory=lambda: GANConfig(kind="gan"))
-    dcgan: GANConfig = field(default_factory=lambda: GANConfig(kind="dcgan", dcgan_width=1,
-                                                               latent_dim=24))
-
-    def __post_init__(self):
-        _set_kind_slots(self)
+def _per_kind_config(name: str, tp: type, default: Any, doc: str, post_init: Any = None) -> type:
+    """A frozen dataclass with one field of type ``tp`` per entry of ``GENERATOR_KINDS``."""
+    fields = [(k, tp, field(default_factory=functools.partial(default, k)))
+              for k in GENERATOR_KINDS]
+    namespace = {"__doc__": doc, **({"__post_init__": post_init} if post_init else {})}
+    cls = dataclasses.make_dataclass(name, fields, frozen=True, namespace=namespace)
+    cls.__module__ = __name__  # picklable as qaug.experiments._config.<name>
+    return cls
 
 
-@dataclass(frozen=True)
-class AdversarialConfigs:
-    """One adversarial-training config per generator kind (``adversarial.qgan``, ...).
+GANConfigs = _per_kind_config("GANConfigs", GANConfig, _gan_slot_default, """\
+One network config per generator kind (``gan.qgan``, ``gan.gan``, ``gan.dcgan``, ...).
 
-    Defaults are each kind's tuned settings (``qaug.train.default_adversarial_config``: the
-    demo's SGD for the QGAN, Adam for the classical networks, which collapse with that SGD).
-    """
+    One field per entry of ``qaug._registry.GENERATOR_KINDS``. The DCGAN default is sized to
+    about twice the QGAN generator's 124 parameters (120 circuit angles + 4 patch brightnesses;
+    DCGAN width 1, latent 24: 247 parameters), the paper's "half the parameters" comparison
+    (``GAN_SLOT_DEFAULTS``). A table given in a file replaces the whole slot (unlisted keys
+    take ``GANConfig``'s defaults), and each slot's ``kind`` is set to the slot's name.
+    """, post_init=_set_kind_slots)
 
-    qgan: AdversarialConfig = field(default_factory=lambda: default_adversarial_config("qgan"))
-    gan: AdversarialConfig = field(default_factory=lambda: default_adversarial_config("gan"))
-    dcgan: AdversarialConfig = field(default_factory=lambda: default_adversarial_config("dcgan"))
+AdversarialConfigs = _per_kind_config(
+    "AdversarialConfigs", AdversarialConfig, default_adversarial_config, """\
+One adversarial-training config per generator kind (``adversarial.qgan``, ...).
+
+    One field per entry of ``qaug._registry.GENERATOR_KINDS``; defaults are each kind's tuned
+    settings (``qaug.train.default_adversarial_config``: the demo's SGD for the QGAN, Adam for
+    the classical networks, which collapse with that SGD).
+    """)
 
 
 @dataclass(frozen=True)
@@ -105,9 +111,9 @@ class QualityConfig:
     extractor_epochs: int = 40
 
     def __post_init__(self):
-        allowed = ("accuracy", "confidence", "kid", "fid", "diversity_ratio")
-        if self.metric not in allowed:
-            raise ValueError(f"quality.metric must be one of {list(allowed)}; got {self.metric!r}.")
+        if self.metric not in QUALITY_METRICS:
+            raise ValueError(f"quality.metric must be one of {list(QUALITY_METRICS)}; "
+                             f"got {self.metric!r}.")
         e = self.extractor_epochs
         if isinstance(e, bool) or not isinstance(e, int) or e < 1:
             raise ValueError(f"quality.extractor_epochs must be an integer >= 1; got {e!r}.")
@@ -215,7 +221,7 @@ class SweepConfig:
     description: str = ""
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     methods: tuple[str, ...] = ("none", "traditional", "gan", "dcgan", "qgan", "qgan_customized")
-    classifiers: tuple[str, ...] = ("hqcnn", "reupload", "quanv", "cnn")
+    classifiers: tuple[str, ...] = CLASSIFIERS
     settings: dict[str, dict[str, Any]] = field(default_factory=lambda: {"default": {}})
     classifier_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     base: ExperimentConfig = field(default_factory=ExperimentConfig)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from qaug._registry import CLASSIFIERS
 from qaug.models._hqcnn import HQCNN, CNNControl, QuanvHQCNN, ReuploadHQCNN
 
 __all__ = ["CLASSIFIERS", "ClassifierConfig", "build_classifier", "build_classifier_from_config"]
@@ -25,7 +26,8 @@ _REGISTRY: dict[str, type[nn.Module]] = {
     "quanv": QuanvHQCNN,
     "cnn": CNNControl,
 }
-CLASSIFIERS: tuple[str, ...] = tuple(_REGISTRY)
+if tuple(_REGISTRY) != CLASSIFIERS:  # pragma: no cover - a developer error, caught by the tests
+    raise RuntimeError(f"classifier classes {list(_REGISTRY)} differ from qaug._registry.CLASSIFIERS")
 
 
 def _check_name(name: object) -> None:

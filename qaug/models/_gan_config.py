@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from qaug._registry import DISCRIMINATOR_KINDS, GENERATOR_KINDS
+
 __all__ = [
     "GENERATOR_KINDS",
     "DISCRIMINATOR_KINDS",
@@ -13,8 +15,6 @@ __all__ = [
     "DEFAULT_POST_HIDDEN",
 ]
 
-GENERATOR_KINDS = ("qgan", "gan", "dcgan")
-DISCRIMINATOR_KINDS = ("auto", "mlp", "cnn", "dcgan")
 
 
 def _check_image_size(image_size: int, name: str = "image_size") -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qaug._registry import ADVERSARIAL_LOSSES, OPTIMIZERS
+
 __all__ = [
     "AdversarialConfig",
     "NonFiniteLossError",
@@ -12,8 +14,7 @@ __all__ = [
     "LOSSES",
 ]
 
-OPTIMIZERS = ("sgd", "adam")
-LOSSES = ("bce", "lsgan")
+LOSSES = ADVERSARIAL_LOSSES
 
 
 class NonFiniteLossError(FloatingPointError):

@@ -4,7 +4,6 @@ import math
 import pytest
 import torch
 
-from qaug._commands.classifier import MODEL_CHOICES
 from qaug._seed import make_generator
 from qaug.models import (
     CLASSIFIERS,
@@ -47,7 +46,6 @@ def test_quanv_input_size(size, expected):
 
 def test_registry_matches_cli_choices():
     assert CLASSIFIERS == ("hqcnn", "reupload", "quanv", "cnn")
-    assert tuple(MODEL_CHOICES) == CLASSIFIERS
 
 
 # --- parameter counts -----------------------------------------------------------------------
