@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import platform
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -182,7 +184,23 @@ def load_checkpoint(
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist; check the path.")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
+        with warnings.catch_warnings():
+            # A foreign pickle protocol only warns before the refusal below.
+            warnings.simplefilter("ignore", UserWarning)
+            # weights_only: tensors, numbers, strings and containers only; a file that
+            # would construct any other object (and so could run code) is refused.
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        if "weights only" not in str(e).lower():
+            raise CheckpointError(
+                f"checkpoint {str(path)!r} cannot be read (UnpicklingError: {e}); the file is "
+                "truncated or not a qaug checkpoint. Use an earlier checkpoint or retrain."
+            ) from None
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} was refused: it holds objects other than tensors and "
+            "plain data, which could run code when loaded, so it was not written by qaug. "
+            "Nothing in it was executed. Use a checkpoint written by qaug, or retrain."
+        ) from None
     except Exception as e:  # torch raises several types for truncated zip files
         raise CheckpointError(
             f"checkpoint {str(path)!r} cannot be read ({type(e).__name__}: {e}); the file is "

@@ -187,8 +187,8 @@ def test_resume_continues_an_interrupted_run_exactly(tmp_path, monkeypatch):
     # without --resume the folder is refused (it holds results)
     assert main([*base, *args, "--out", str(tmp_path / "cut")]) == 2
     assert main([*base, *args, "--out", str(tmp_path / "cut"), "--resume"]) == 0
-    a = torch.load(tmp_path / "full" / "class_1" / "checkpoint.pt", weights_only=False)
-    b = torch.load(tmp_path / "cut" / "class_1" / "checkpoint.pt", weights_only=False)
+    a = torch.load(tmp_path / "full" / "class_1" / "checkpoint.pt", weights_only=True)
+    b = torch.load(tmp_path / "cut" / "class_1" / "checkpoint.pt", weights_only=True)
     assert a["iteration"] == b["iteration"] == 6
     for k in a["generator"]:
         assert torch.equal(a["generator"][k], b["generator"][k])
@@ -284,5 +284,5 @@ def test_nan_loss_exits_1_and_keeps_the_checkpoint(tmp_path, capsys, monkeypatch
     assert code == 1
     err = capsys.readouterr().err
     assert "loss became nan at iteration 4" in err and "last good checkpoint" in err
-    ck = torch.load(out / "class_0" / "checkpoint.pt", weights_only=False)
+    ck = torch.load(out / "class_0" / "checkpoint.pt", weights_only=True)
     assert ck["iteration"] == 2

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from qaug._config import apply_overrides, config_to_dict
-from qaug._io import run_info, write_json
+from qaug._io import load_checkpoint, run_info, write_json
 from qaug._seed import child_seed, make_generator
 from qaug.data import DataConfig, load_dataset_from_config
 from qaug.models import (
@@ -310,7 +310,7 @@ def run_train_gan(
 def _load_snapshots(path: Path) -> dict:
     if not path.is_file():
         return {}
-    return torch.load(path, map_location="cpu", weights_only=False).get("snapshots", {})
+    return load_checkpoint(path, kind="gan").get("snapshots", {})
 
 
 def run_generate(

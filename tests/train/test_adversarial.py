@@ -116,7 +116,7 @@ def test_resume_after_interruption_is_bit_exact(kind, n_critic, tmp_path):
     interrupt_after(D1, (2 * n_critic + 1) * 6 + 2)  # dies inside iteration 7; checkpoint at 4
     with pytest.raises(KeyboardInterrupt):
         train_gan(G1, D1, real_data(), c, seed=5, out_dir=tmp_path / "cut")
-    ck = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=False)
+    ck = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)
     assert ck["iteration"] == 4 and ck["kind"] == "gan"
 
     G2, D2 = build(
@@ -127,7 +127,7 @@ def test_resume_after_interruption_is_bit_exact(kind, n_critic, tmp_path):
     assert_same(weights(D2), weights(D))
     assert resumed.history == full.history
     assert resumed.iteration == 11
-    final = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=False)
+    final = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)
     assert_same(final["generator"], weights(G))
 
 
@@ -224,7 +224,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     D.forward = nan_after_six_iterations
     with pytest.raises(NonFiniteLossError, match="iteration 7.*last good checkpoint"):
         train_gan(G, D, real_data(), cfg("qgan"), seed=0, out_dir=tmp_path)
-    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert ck["iteration"] == 4
     assert all(torch.isfinite(v).all() for v in ck["generator"].values())
 
