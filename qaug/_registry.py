@@ -61,7 +61,7 @@ ADVERSARIAL_LOSSES: tuple[str, ...] = ("bce", "lsgan")
 # Keys of qaug.train.QualityEvaluator's output that can define "trained enough".
 QUALITY_METRICS: tuple[str, ...] = ("accuracy", "confidence", "kid", "fid", "diversity_ratio")
 # qaug export --format.
-EXPORT_FORMATS: tuple[str, ...] = ("qasm", "pennylane")
+EXPORT_FORMATS: tuple[str, ...] = ("qasm", "pennylane", "diagram")
 
 
 def check_choice(name: str, value: object, allowed: tuple[str, ...], fix: str = "") -> str:

@@ -152,3 +152,28 @@ def test_missing_checkpoint_and_unknown_format(tmp_path, capsys):
     with pytest.raises(SystemExit):
         _export(tmp_path / "nope.pt", "qiskit", tmp_path / "x.qasm")
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_diagram_of_classifier_lists_every_qasm_gate(ckpt, tmp_path, capsys):
+    out = tmp_path / "hqcnn.txt"
+    assert _export(ckpt["hqcnn"], "diagram", out, "--sample-index", "2") == 0
+    printed = capsys.readouterr().out
+    text = out.read_text()
+    assert text.splitlines()[-1] in printed
+    model, test = _classifier(ckpt["hqcnn"])
+    with torch.no_grad():
+        angles = model.front(test.x[2:3])
+    qasm = to_qasm(model.body, angles)
+    n_rot = sum(line.startswith(("ry(", "rz(")) for line in qasm.splitlines())
+    n_cx = sum(line.startswith("cx ") for line in qasm.splitlines())
+    wires = [line for line in text.splitlines() if not line.startswith("#")]
+    assert len(wires) == model.body.n_qubits
+    assert sum(w.count("RY(") + w.count("RZ(") for w in wires) == n_rot
+    assert sum(w.count("X") for w in wires) == n_cx  # one target mark per CNOT
+
+
+def test_diagram_of_qgan_shows_each_sub_generator(ckpt, tmp_path):
+    out = tmp_path / "qgan.txt"
+    assert _export(ckpt["qgan"], "diagram", out, "--class", "0") == 0
+    text = out.read_text()
+    assert [f"sub-generator {g}:" in text for g in range(4)] == [True] * 4

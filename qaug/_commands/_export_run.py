@@ -25,6 +25,7 @@ from qaug.models import (
     PatchQuantumGenerator,
     VQCLayer,
     build_classifier_from_config,
+    to_diagram,
     to_qasm,
 )
 from qaug.models._export import _circuit_ops, _spec
@@ -223,7 +224,7 @@ def pennylane_script(layer: nn.Module, x: torch.Tensor, *, sub_generator: int | 
 
 def write_export(target: ExportTarget, fmt: str, out: str | Path, *,
                  sub_generator: int | None = None, overwrite: bool = False) -> Path:
-    """Write ``target``'s circuit as OpenQASM 2.0 (``fmt="qasm"``) or a PennyLane script.
+    """Write ``target``'s circuit as OpenQASM 2.0 (``fmt="qasm"``), a PennyLane script or a text diagram.
 
     Raises:
         FileExistsError: ``out`` exists and ``overwrite`` is False.
@@ -253,6 +254,9 @@ def write_export(target: ExportTarget, fmt: str, out: str | Path, *,
         lines = to_qasm(layer, target.x, sub_generator=sub_generator).split("\n")
         # provenance comments after the OPENQASM and include lines, which must come first
         text = "\n".join([*lines[:2], *(f"// {note}" for note in target.notes), *lines[2:]])
+    elif fmt == "diagram":
+        text = "".join(f"# {note}\n" for note in target.notes) + to_diagram(
+            layer, target.x, sub_generator=sub_generator)
     else:
         text = pennylane_script(layer, target.x, sub_generator=sub_generator, notes=target.notes)
     out.parent.mkdir(parents=True, exist_ok=True)

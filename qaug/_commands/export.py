@@ -19,7 +19,9 @@ circuit for one input sample:
 ``--format qasm`` writes ``qaug.models.to_qasm`` of that sample (a patch generator with
 several sub-generators needs ``--sub-generator G``); ``--format pennylane`` writes a standalone
 Python script that rebuilds the circuit in PennyLane with the trained weights as literals and,
-run, prints the layer's output for the sample and checks it against qaug's own.
+run, prints the layer's output for the sample and checks it against qaug's own;
+``--format diagram`` writes a text circuit diagram (``qaug.models.to_diagram``; no PennyLane
+needed) of the same gates, and prints it.
 """
 
 from __future__ import annotations
@@ -34,13 +36,13 @@ __all__ = ["register"]
 def register(subparsers) -> None:
     """Add ``export`` to the qaug parser."""
     p = subparsers.add_parser(
-        "export", help="write a checkpoint's quantum circuit as OpenQASM 2.0 or a PennyLane script",
+        "export", help="write a checkpoint's circuit as OpenQASM 2.0, a PennyLane script or a diagram",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--checkpoint", required=True,
                    help="checkpoint.pt of qaug train-classifier or qaug train-gan")
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="output format")
-    p.add_argument("--out", required=True, help="output file (.qasm or .py)")
+    p.add_argument("--out", required=True, help="output file (.qasm, .py or .txt)")
     p.add_argument("--sample-index", type=int, default=None,
                    help="classifiers: test image whose angles are the input (default 0)")
     p.add_argument("--patch-index", type=int, default=None,
@@ -66,6 +68,8 @@ def _main(args) -> int:
                          seed=args.seed, patch_index=args.patch_index)
     path = write_export(target, args.format, args.out, sub_generator=args.sub_generator,
                         overwrite=args.overwrite)
+    if args.format == "diagram":
+        print(path.read_text(), end="")
     print(f"wrote {args.format} export of {type(target.layer).__name__} "
           f"({target.layer.n_qubits} qubits) to {path}")
     for note in target.notes:

@@ -6,7 +6,7 @@ from ._classifiers import (
     build_classifier,
     build_classifier_from_config,
 )
-from ._export import PennyLaneCircuit, to_pennylane, to_qasm
+from ._export import PennyLaneCircuit, to_diagram, to_pennylane, to_qasm
 from ._gan import (
     DISCRIMINATOR_KINDS,
     GENERATOR_KINDS,
@@ -37,6 +37,7 @@ __all__ = [
     # export of trained circuits
     "to_pennylane",
     "to_qasm",
+    "to_diagram",
     "PennyLaneCircuit",
     # classifiers
     "CLASSIFIERS",

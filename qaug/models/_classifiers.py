@@ -89,13 +89,20 @@ def build_classifier(
         n_qubits: width of the quantum layer (:class:`ClassifierConfig`).
         n_layers: variational layers (:class:`ClassifierConfig`).
         channels: front-end conv channels (:class:`ClassifierConfig`).
-        **options: extra keyword arguments of the model class (e.g. ``max_size`` for "quanv").
+        **options: extra keyword arguments of the model class (e.g. ``max_size`` for "quanv";
+            ``body=`` a user's ``nn.Module`` in place of the VQC for "hqcnn", "reupload" and
+            "cnn": see :class:`HQCNN`).
 
     Returns:
         An ``nn.Module`` mapping ``(batch, 1, image_size, image_size)`` to ``(batch, n_classes)``.
     """
     cfg = ClassifierConfig(name=name, n_qubits=n_qubits, n_layers=n_layers, channels=channels)
     cls = _REGISTRY[cfg.name]
+    if cls is QuanvHQCNN and "body" in options:
+        raise ValueError(
+            "body= replaces the VQC of 'hqcnn', 'reupload' or 'cnn'; 'quanv' applies its circuit "
+            "as a filter and takes no body. Pick name='hqcnn' for your own layer."
+        )
     if cls is QuanvHQCNN:
         return cls(n_classes, image_size, n_layers=n_layers, generator=generator, **options)
     return cls(

@@ -22,7 +22,7 @@ import torch
 from qaug.models._quantum_layers import PatchQuantumGenerator, VQCLayer
 from qaug.quantum import chain_czs, ring_cnots
 
-__all__ = ["to_pennylane", "to_qasm", "PennyLaneCircuit"]
+__all__ = ["to_pennylane", "to_qasm", "to_diagram", "PennyLaneCircuit"]
 
 _SUPPORTED = "VQCLayer, ReuploadingVQCLayer, QuanvCircuit or PatchQuantumGenerator"
 _INSTALL_HINT = "to_pennylane needs PennyLane: pip install 'qaug[pennylane]'"
@@ -305,3 +305,71 @@ def to_qasm(layer: Any, x: Any, *, sub_generator: int | None = None) -> str:
     lines += [f"measure q[{i}] -> c[{i}];" for i in range(n)]
     return "\n".join(lines) + "\n"
 
+
+
+def to_diagram(layer: Any, x: Any, *, sub_generator: int | None = None, decimals: int = 2) -> str:
+    """Text circuit diagram of ``layer`` for one input sample (no PennyLane needed).
+
+    The gates are those of :func:`to_qasm` (the same gate list), packed into columns: a gate
+    sits in the first column after every wire it touches (and every wire between them) is free;
+    two-qubit gates never share a column, so their pairing is never ambiguous.
+    Wire 0 is the top line (the most significant bit, as in PennyLane). CNOT is drawn
+    ``●``/``X``, CZ ``●``/``●``, with ``│`` across the wires in between.
+
+    Args:
+        layer: a ``VQCLayer``, ``ReuploadingVQCLayer``, ``QuanvCircuit`` or
+            ``PatchQuantumGenerator``.
+        x: the sample's input angles ``(n_qubits,)``.
+        sub_generator: which sub-generator's circuit (patch generators; default all, one
+            diagram after another).
+        decimals: digits of the printed angles.
+
+    Returns:
+        The diagram, one line per wire (a blank line between sub-generators).
+
+    Example:
+        >>> layer = VQCLayer(2, 1, generator=torch.Generator().manual_seed(0))
+        >>> print(to_diagram(layer, [0.5, 1.0]).splitlines()[0])
+        0: ─RY(0.50)─RY(3.12)─RZ(4.83)─●─
+    """
+    spec = _spec(layer, sub_generator, one=False)
+    n = spec.n_qubits
+    angles = _as_angles(x, n, batched=False)
+    if not torch.isfinite(angles).all():
+        raise ValueError(f"x must be finite angles; got {angles.tolist()}.")
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 8:
+        raise ValueError(f"decimals must be an integer between 0 and 8; got {decimals!r}.")
+    blocks = []
+    for g, weights in enumerate(spec.weights):
+        columns: list[dict[int, str]] = []  # per column: wire -> cell text
+        free_from = [0] * n  # first column where each wire is free
+        two_qubit_cols: set[int] = set()
+        for name, angle, wires in _circuit_ops(spec, angles.tolist(), weights):
+            lo, hi = min(wires), max(wires)
+            col = max(free_from[lo : hi + 1])
+            if angle is None:
+                while col in two_qubit_cols:
+                    col += 1
+                two_qubit_cols.add(col)
+            while col >= len(columns):
+                columns.append({})
+            if angle is not None:
+                columns[col][wires[0]] = f"{name.upper()}({angle:.{decimals}f})"
+            else:
+                marks = ("●", "X") if name == "cx" else ("●", "●")
+                for w in range(lo + 1, hi):
+                    columns[col][w] = "│"
+                columns[col][wires[0]], columns[col][wires[1]] = marks
+            for w in range(lo, hi + 1):
+                free_from[w] = col + 1
+        lines = [f"{w}: " for w in range(n)]
+        for column in columns:
+            width = max(len(c) for c in column.values())
+            for w in range(n):
+                lines[w] += "─" + column.get(w, "").center(width, "─") if w in column else "─" * (width + 1)
+        lines = [line + "─" for line in lines]
+        if len(spec.weights) > 1:
+            chosen = g if sub_generator is None else sub_generator
+            lines.insert(0, f"sub-generator {chosen}:")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"

@@ -79,6 +79,41 @@ class ClassicalBottleneck(nn.Module):
         return torch.tanh(self.linear(x))
 
 
+def check_body(body: nn.Module, n_qubits: int) -> nn.Module:
+    """Check a user's layer maps ``(batch, n_qubits)`` angles to ``(batch, n_qubits)`` features.
+
+    One forward pass on two zero-angle rows, without gradients; the layer is returned as is.
+
+    Raises:
+        TypeError: ``body`` is not an ``nn.Module``, or its output is not a tensor.
+        ValueError: the output shape is not ``(2, n_qubits)``, or the output is not finite.
+    """
+    if not isinstance(body, nn.Module):
+        raise TypeError(
+            f"body must be a torch.nn.Module (e.g. a PennyLane TorchLayer); got {type(body).__name__}."
+        )
+    probe = torch.zeros(2, n_qubits)  # (batch 2, n_qubits) angles
+    try:
+        with torch.no_grad():
+            out = body(probe)
+    except Exception as e:  # the user's module: name what it was given
+        raise ValueError(
+            f"body failed on angles of shape (2, {n_qubits}) (expected input (batch, n_qubits="
+            f"{n_qubits})): {type(e).__name__}: {e}"
+        ) from e
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"body must return a tensor (batch, {n_qubits}); got {type(out).__name__}.")
+    if tuple(out.shape) != (2, n_qubits):
+        raise ValueError(
+            f"body must map (batch, {n_qubits}) to (batch, {n_qubits}); for input (2, {n_qubits}) it "
+            f"returned {tuple(out.shape)}. Give the model n_qubits equal to the layer's width, "
+            "or make the layer return one feature per wire."
+        )
+    if not torch.isfinite(out).all():
+        raise ValueError("body returned non-finite values for zero angles; check the layer.")
+    return body
+
+
 class HQCNN(nn.Module):
     """The paper's hybrid classifier: CNN front end -> angle encoding -> VQC -> linear head.
 
@@ -93,6 +128,11 @@ class HQCNN(nn.Module):
         n_layers: variational layers of the VQC.
         channels: output channels of the 3x3 convolution.
         generator: ``torch.Generator`` every initial weight is drawn from (default: seed 0).
+        body: bring-your-own layer in place of the built-in VQC: any ``nn.Module`` mapping
+            angles ``(batch, n_qubits)`` to features ``(batch, n_qubits)`` (a PennyLane
+            ``TorchLayer``, a user's circuit, a classical layer). Its parameters count as
+            quantum when the module says so (``is_quantum = True``, class or instance
+            attribute). The front end and head are drawn from ``generator`` as usual.
     """
 
     model_name = "hqcnn"
@@ -106,6 +146,7 @@ class HQCNN(nn.Module):
         n_layers: int = 2,
         channels: int = 4,
         generator: torch.Generator | None = None,
+        body: nn.Module | None = None,
     ):
         super().__init__()
         _check_int("n_classes", n_classes, 2)
@@ -118,7 +159,7 @@ class HQCNN(nn.Module):
         self.n_qubits, self.n_layers, self.channels = n_qubits, n_layers, channels
         # Draw order (front, body, head) is fixed so a seed always gives the same weights.
         self.front = _AngleFrontEnd(image_size, channels, n_qubits, g)
-        self.body = self._make_body(g)
+        self.body = self._make_body(g) if body is None else check_body(body, n_qubits)
         self.head = make_linear(n_qubits, n_classes, g)
 
     def _make_body(self, generator: torch.Generator) -> nn.Module:

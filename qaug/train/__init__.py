@@ -7,6 +7,7 @@ from ._adversarial import (
     default_adversarial_config,
     train_gan,
 )
+from ._callbacks import Callback, TensorBoardCallback
 from ._classifier import TrainResult, train_classifier
 from ._evaluate import EvalResult, evaluate, predict_proba
 from ._generators import ClassGenerators, fit_class_generators
@@ -18,6 +19,8 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "train_classifier",
+    "Callback",
+    "TensorBoardCallback",
     "EvalResult",
     "evaluate",
     "predict_proba",

@@ -25,6 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from qaug.train._callbacks import check_callbacks, run_callbacks
 from qaug.train._evaluate import as_xy, check_labels, predict_logits
 from qaug.train._train_config import TrainConfig
 
@@ -69,8 +70,11 @@ def _validation_scores(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch
     return float(F.cross_entropy(logits, y)), int((logits.argmax(1) == y).sum()) / len(y)
 
 
-def _train_epoch(model, opt, x, y, batch_size, device, generator) -> tuple[float, float]:
-    """One shuffled pass; returns the sample-weighted mean loss and accuracy of the batches."""
+def _train_epoch(model, opt, x, y, batch_size, device, generator, on_step=None) -> tuple[float, float]:
+    """One shuffled pass; returns the sample-weighted mean loss and accuracy of the batches.
+
+    ``on_step(loss)`` (if given) is called after each optimiser step with the batch loss.
+    """
     model.train()
     order = torch.randperm(len(x), generator=generator)  # drawn on the CPU generator
     loss_sum, correct = 0.0, 0
@@ -84,6 +88,8 @@ def _train_epoch(model, opt, x, y, batch_size, device, generator) -> tuple[float
         opt.step()
         loss_sum += float(loss.detach()) * len(idx)
         correct += int((logits.argmax(1) == yb).sum())
+        if on_step is not None:
+            on_step(float(loss.detach()))
     return loss_sum / len(x), correct / len(x)
 
 
@@ -95,6 +101,7 @@ def train_classifier(
     *,
     generator: torch.Generator,
     progress: bool = False,
+    callbacks=None,
 ) -> TrainResult:
     """Train ``model`` with Adam and cross-entropy; keep the best-validation weights.
 
@@ -109,6 +116,10 @@ def train_classifier(
         config: loop settings (default ``TrainConfig()``).
         generator: CPU ``torch.Generator`` for the batch order.
         progress: show a tqdm bar over epochs.
+        callbacks: :class:`qaug.train.Callback` objects; ``info`` keys: ``on_step``: epoch,
+            step (global batch count), loss, model; ``on_eval``: epoch, step, train_loss,
+            train_acc, val_loss, val_acc, model; ``on_checkpoint`` (a new best epoch, whose
+            weights are kept): epoch, step, val_acc, val_loss, model.
 
     Returns:
         A :class:`TrainResult` (history per epoch, best epoch, time).
@@ -121,6 +132,7 @@ def train_classifier(
             "generator must be a CPU torch.Generator (e.g. qaug._seed.make_generator(seed, "
             f"'shuffle')); got {generator!r}."
         )
+    callbacks = check_callbacks(callbacks)
     x, y = as_xy(train, "train")
     xv, yv = as_xy(val, "val")
     if x.shape[1:] != xv.shape[1:]:
@@ -139,19 +151,30 @@ def train_classifier(
     best_key = None  # (val_acc, -val_loss): larger is better
     best_state = None
     bar = tqdm(range(1, config.epochs + 1), desc="train", disable=not progress, leave=False)
+    step = 0
     for epoch in bar:
-        train_loss, train_acc = _train_epoch(model, opt, x, y, config.batch_size, device, generator)
+
+        def on_step(loss, epoch=epoch):
+            nonlocal step
+            step += 1
+            run_callbacks(callbacks, "on_step", {"epoch": epoch, "step": step, "loss": loss,
+                                                 "model": model})
+
+        train_loss, train_acc = _train_epoch(model, opt, x, y, config.batch_size, device, generator,
+                                             on_step if callbacks else None)
         val_loss, val_acc = _validation_scores(model, xv, yv, config.batch_size)
-        result.history.append({
-            "epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
-            "val_loss": val_loss, "val_acc": val_acc,
-        })
+        record = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
+                  "val_loss": val_loss, "val_acc": val_acc}
+        result.history.append(record)
         result.epochs_run = epoch
+        run_callbacks(callbacks, "on_eval", {**record, "step": step, "model": model})
         if best_key is None or (val_acc, -val_loss) > best_key:
             best_key = (val_acc, -val_loss)
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             result.best_epoch = epoch
             result.best_val_accuracy, result.best_val_loss = val_acc, val_loss
+            run_callbacks(callbacks, "on_checkpoint", {"epoch": epoch, "step": step, "val_acc": val_acc,
+                                                       "val_loss": val_loss, "model": model})
         bar.set_postfix(val_acc=f"{val_acc:.3f}", best=f"{result.best_val_accuracy:.3f}")
         if config.patience and epoch - result.best_epoch >= config.patience:
             break

@@ -238,3 +238,32 @@ def test_to_qasm_exceptions():
         to_qasm(PatchQuantumGenerator(3, 1, 2, 2, generator=gen(0)), [0.1, 0.2, 0.3])
     with pytest.raises(TypeError, match="layer must be a VQCLayer"):
         to_qasm(nn.Linear(3, 3), [0.1, 0.2, 0.3])
+
+
+def test_to_diagram_packs_gates_and_never_shares_a_column_between_two_qubit_gates():
+    from qaug.models import PatchQuantumGenerator, VQCLayer, to_diagram
+
+    layer = VQCLayer(3, 1, generator=torch.Generator().manual_seed(0))
+    lines = to_diagram(layer, [0.1, 0.2, 0.3]).splitlines()
+    assert [line[:3] for line in lines] == ["0: ", "1: ", "2: "]
+    assert len({len(line) for line in lines}) == 1  # aligned columns
+    # ring CNOTs (0,1), (1,2), (2,0): three columns, each with exactly one X
+    cols = list(zip(*lines))
+    assert sum(1 for c in cols if "X" in c) == 3 and all(c.count("X") <= 1 for c in cols)
+    patch = PatchQuantumGenerator(n_generators=2, depth=2, generator=torch.Generator().manual_seed(0))
+    text = to_diagram(patch, [0.1] * 5)
+    assert text.count("sub-generator") == 2
+    one = to_diagram(patch, [0.1] * 5, sub_generator=1)
+    assert "sub-generator" not in one and one.count("●") == 2 * 2 * 4  # 2 layers x 4 CZs x 2 marks
+
+
+def test_to_diagram_bad_input():
+    from qaug.models import VQCLayer, to_diagram
+
+    layer = VQCLayer(2, 1)
+    with pytest.raises(ValueError, match="decimals must be an integer between 0 and 8"):
+        to_diagram(layer, [0.1, 0.2], decimals=20)
+    with pytest.raises(ValueError, match="x must have shape"):
+        to_diagram(layer, [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="finite"):
+        to_diagram(layer, [float("nan"), 0.2])
