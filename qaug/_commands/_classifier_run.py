@@ -13,6 +13,7 @@ from pathlib import Path
 
 from qaug._config import apply_overrides, config_to_dict
 from qaug._io import load_checkpoint, run_info, save_checkpoint, write_json
+from qaug._plotting import confusion_figure
 from qaug._seed import make_generator
 from qaug.data import DataConfig, load_dataset_from_config
 from qaug.models import ClassifierConfig, build_classifier_from_config, noisy_layers
@@ -68,30 +69,6 @@ def _write_history(path: Path, history: list[dict]) -> None:
         w = csv.DictWriter(f, fieldnames=columns)
         w.writeheader()
         w.writerows(history)
-
-
-def _plot_confusion(path: Path, confusion: list[list[int]], labels: list[str], title: str) -> None:
-    """Confusion matrix heat map (rows = true class) as PNG; pyplot-free, Agg canvas."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    k = len(confusion)
-    fig = Figure(figsize=(1.2 + 0.6 * k, 1.0 + 0.6 * k))
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.imshow(confusion, cmap="Blues")
-    top = max(max(row) for row in confusion) or 1
-    for i, row in enumerate(confusion):
-        for j, n in enumerate(row):
-            color = "white" if n > top / 2 else "black"
-            ax.text(j, i, str(n), ha="center", va="center", color=color)
-    ax.set_xticks(range(k), labels)
-    ax.set_yticks(range(k), labels)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
 
 
 def run_train_classifier(
@@ -151,7 +128,7 @@ def run_train_classifier(
         metrics.update(eval_noise=eval_noise.to_dict(), noisy_test_accuracy=noisy_test.accuracy,
                        noisy_per_class_accuracy=dict(zip(map(str, classes), per_class)))
     _write_history(out / "history.csv", result.history)
-    _plot_confusion(out / "confusion.png", test.confusion, list(ds.class_names),
+    confusion_figure(out / "confusion.png", test.confusion, list(ds.class_names),
                     f"{cfg.model.name} on {ds.name}: test accuracy {test.accuracy:.3f}")
     save_checkpoint(out / "checkpoint.pt", {
         "kind": "classifier", "config": ckpt_config, "state_dict": model.state_dict(),

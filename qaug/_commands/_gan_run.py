@@ -15,6 +15,7 @@ import torch
 
 from qaug._config import apply_overrides, config_to_dict
 from qaug._io import load_checkpoint, run_info, write_json
+from qaug._plotting import losses_figure, quality_figure, save_grid
 from qaug._seed import child_seed, make_generator
 from qaug.data import DataConfig, load_dataset_from_config
 from qaug.models import (
@@ -39,7 +40,6 @@ __all__ = [
     "config_from_args",
     "run_train_gan",
     "run_generate",
-    "save_grid",
 ]
 
 
@@ -145,76 +145,6 @@ def config_from_args(args) -> GanRunConfig:
     return cfg
 
 
-def save_grid(path: Path, rows: list[torch.Tensor], min_px: int = 48) -> Path:
-    """Save rows of images (each ``(n, 1, H, W)`` in [0, 1]) as one grayscale PNG grid."""
-    from PIL import Image
-
-    h = rows[0].shape[-1]
-    scale = max(1, -(-min_px // h))  # ceil(min_px / h): small images are shown enlarged
-    width = max(len(r) for r in rows)
-    pad = 1
-    canvas = np.full((len(rows) * (h + pad) + pad, width * (h + pad) + pad), 0.35, dtype=np.float32)
-    for i, r in enumerate(rows):
-        for j, img in enumerate(r):
-            y0, x0 = pad + i * (h + pad), pad + j * (h + pad)
-            canvas[y0 : y0 + h, x0 : x0 + h] = img[0].float().clamp(0, 1).numpy()
-    im = Image.fromarray((canvas * 255).round().astype(np.uint8), mode="L")
-    im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
-    path = Path(path)
-    im.save(path)
-    return path
-
-
-def _figure(n_panels: int):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(3.6 * n_panels, 3.0))
-    FigureCanvasAgg(fig)
-    return fig, [fig.add_subplot(1, n_panels, i + 1) for i in range(n_panels)]
-
-
-def _smooth(values: list[float], k: int = 10) -> np.ndarray:
-    v = np.asarray(values, dtype=float)
-    if len(v) < k:
-        return v
-    return np.convolve(v, np.ones(k) / k, mode="valid")
-
-
-def _plot_losses(path: Path, histories: dict, names: dict) -> None:
-    fig, axes = _figure(2)
-    for label, h in histories.items():
-        for ax, key in zip(axes, ("loss_d", "loss_g")):
-            y = _smooth(h[key])
-            ax.plot(
-                np.asarray(h["iteration"][len(h[key]) - len(y) :]), y, label=f"class {names[label]}"
-            )
-    for ax, title in zip(axes, ("discriminator loss", "generator loss")):
-        ax.set_title(f"{title} (moving mean of 10)", fontsize=9)
-        ax.set_xlabel("iteration")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-
-
-def _plot_quality(path: Path, histories: dict, names: dict) -> None:
-    metrics = ("fid", "kid", "accuracy", "diversity_ratio")
-    fig, axes = _figure(len(metrics))
-    for label, h in histories.items():
-        q = h["quality"]
-        for ax, m in zip(axes, metrics):
-            pts = [(r["iteration"], r[m]) for r in q if r.get(m) is not None]
-            if pts:
-                ax.plot(*zip(*pts), marker=".", label=f"class {names[label]}")
-    for ax, m in zip(axes, metrics):
-        ax.set_title(m, fontsize=9)
-        ax.set_xlabel("iteration")
-        ax.legend(fontsize=7)
-    axes[0].set_yscale("log")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-
-
 def _parameter_report(cfg: GanRunConfig) -> dict:
     """Parameter counts of G and D, and the DCGAN width with about twice the generator's count."""
     kind, size = cfg.gan.kind, cfg.data.image_size
@@ -269,8 +199,8 @@ def run_train_gan(
         snaps = _load_snapshots(out / f"class_{label}" / "checkpoint.pt")
         if snaps:
             save_grid(out / f"class_{label}" / "progress.png", [snaps[k] for k in sorted(snaps)])
-    _plot_losses(out / "losses.png", bank.histories, names)
-    _plot_quality(out / "quality.png", bank.histories, names)
+    losses_figure(out / "losses.png", bank.histories, names)
+    quality_figure(out / "quality.png", bank.histories, names)
 
     targets = {k: v for k, v in config_to_dict(cfg.targets).items() if v is not None}
     per_class = {}

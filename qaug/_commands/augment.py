@@ -219,36 +219,8 @@ def _run(cfg, out, *, generators_path=None, progress=False) -> dict:
         summary.update(budget=budget, report=sampler.report_, rounds=sampler.rounds_,
                        best_round=sampler.best_round_)
     write_json(out / "augment.json", summary)
-    _plot_samples(out / "samples.png", x_res, y_res, sources, ds.classes)
+    from qaug._plotting import sources_figure
+
+    sources_figure(out / "samples.png", x_res, y_res, sources, ds.classes)
     write_json(out / "run.json", run_info(cfg.seed))
     return summary
-
-
-def _plot_samples(path, x, y, sources, classes, per_cell: int = 6) -> None:
-    """Grid: one row per class, one column block per source, ``per_cell`` images each (Agg)."""
-    import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    x, y = x.numpy()[:, 0], y.numpy()
-    names = list(dict.fromkeys(sources.tolist()))  # first-seen order: original first
-    k, h = len(classes), x.shape[-1]
-    fig = Figure(figsize=(1.0 + 1.6 * len(names) * per_cell / 4, 0.6 + 1.0 * k))
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(k, len(names), squeeze=False)
-    for i in range(k):
-        for j, s in enumerate(names):
-            idx = np.flatnonzero((y == i) & (sources == s))[:per_cell]
-            strip = np.ones((h, per_cell * (h + 1))) * 0.5  # grey gaps between images
-            for n, t in enumerate(idx):
-                strip[:, n * (h + 1): n * (h + 1) + h] = x[t]
-            ax = axes[i, j]
-            ax.imshow(strip, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if i == 0:
-                ax.set_title(s, fontsize=9)
-            if j == 0:
-                ax.set_ylabel(f"class {classes[i]}", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from qaug.experiments import _figures as figs
+from qaug import _plotting as figs
 from qaug.experiments._claims import RULES, evaluate_claims
 from qaug.experiments._results import SweepResults, load_results, write_results_files
 from qaug.experiments._tables import (
