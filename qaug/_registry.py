@@ -57,7 +57,7 @@ DATASET_NAMES: tuple[str, ...] = ("mnist", "digits")
 PRESETS: tuple[str, ...] = ("paper", "imbalanced", "uniform", "scale", "demo")
 # Adversarial training.
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
-ADVERSARIAL_LOSSES: tuple[str, ...] = ("bce", "lsgan")
+ADVERSARIAL_LOSSES: tuple[str, ...] = ("bce", "lsgan", "wgan-gp")
 # Keys of qaug.train.QualityEvaluator's output that can define "trained enough".
 QUALITY_METRICS: tuple[str, ...] = ("accuracy", "confidence", "kid", "fid", "diversity_ratio")
 # qaug export --format.

@@ -43,12 +43,18 @@ def test_train_gan_then_generate(tmp_path, capsys):
     m = json.loads((out / "metrics.json").read_text())
     assert m["generator"] == "qgan" and m["trained_classes"] == [2]
     # 120 circuit angles + 4 patch brightnesses (GANConfig.patch_scale)
-    assert m["parameters"]["generator"] == {"quantum": 120, "classical": 4, "total": 124}
+    assert m["parameters"]["generator"] == {
+        "quantum": 120,
+        "classical": 4,
+        "total": 124,
+        "frozen": 0,
+    }
     assert m["parameters"]["dcgan_for_twice_the_parameters"]["target"] == 248
     r = m["per_class"]["2"]
     assert r["iterations"] == 3 and set(r["iterations_to_target"]) == {"accuracy", "fid", "kid"}
     assert {"fid", "kid", "accuracy", "diversity_ratio"} <= set(r["final_quality"])
     assert r["real_val_quality"]["accuracy"] is not None
+    assert r["selected"]["iteration"] == 3 and r["selected_quality"] == r["final_quality"]
     cfg = json.loads((out / "config.json").read_text())
     assert (
         cfg["adv"]["lr_g"] == 0.2
@@ -254,14 +260,14 @@ def test_generate_rejects_other_checkpoints(tmp_path, capsys):
 def test_nan_loss_exits_1_and_keeps_the_checkpoint(tmp_path, capsys, monkeypatch):
     import qaug.train._adversarial as adv
 
-    original, calls = adv._adv_loss, {"n": 0}
+    original, calls = adv.generator_loss, {"n": 0}
 
-    def nan_from_iteration_4(logits, target, kind):
-        calls["n"] += 1  # three loss terms per iteration
-        loss = original(logits, target, kind)
-        return loss * float("nan") if calls["n"] > 9 else loss
+    def nan_from_iteration_4(kind, d_fake):
+        calls["n"] += 1  # one generator loss per iteration
+        loss = original(kind, d_fake)
+        return loss * float("nan") if calls["n"] > 3 else loss
 
-    monkeypatch.setattr(adv, "_adv_loss", nan_from_iteration_4)
+    monkeypatch.setattr(adv, "generator_loss", nan_from_iteration_4)
     out = tmp_path / "nan"
     code = main(
         [

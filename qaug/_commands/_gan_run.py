@@ -33,6 +33,7 @@ from qaug.train import (
     fit_class_generators,
     iterations_to_target,
 )
+from qaug.train._adversarial_config import loss_from_overrides
 
 __all__ = [
     "GanRunConfig",
@@ -93,7 +94,7 @@ def config_from_args(args) -> GanRunConfig:
         "eval_every": args.eval_every,
     }
     adv = dataclasses.replace(
-        default_adversarial_config(kind),
+        default_adversarial_config(kind, **loss_from_overrides(args.overrides)),
         device=args.device,
         **{k: v for k, v in adv_flags.items() if v is not None},
     )
@@ -149,7 +150,10 @@ def _parameter_report(cfg: GanRunConfig) -> dict:
     """Parameter counts of G and D, and the DCGAN width with about twice the generator's count."""
     kind, size = cfg.gan.kind, cfg.data.image_size
     G, D = build_gan(kind, size, cfg.gan, generator=make_generator(0, "count"))
-    report = {"generator": count_parameters(G), "discriminator": count_parameters(D)["total"]}
+    report = {
+        "generator": count_parameters(G, frozen=True),
+        "discriminator": count_parameters(D)["total"],
+    }
     if size % 4 == 0:
         target = 2 * report["generator"]["total"]
         w = dcgan_width_for_params(target, size, cfg.gan.latent_dim)
@@ -207,10 +211,17 @@ def run_train_gan(
     for label in labels:
         h = bank.histories[label]
         val_x = ds.val.x[ds.val.y == label]
+        sel = bank.selected.get(label, {})
         per_class[str(names[label])] = {
             "label": label,
             "iterations": h["iteration"][-1] if h["iteration"] else 0,
             "final_quality": h["quality"][-1] if h["quality"] else None,
+            # the weights the bank keeps: the best training-set score with --adv.select_best
+            "selected": sel,
+            "selected_quality": next(
+                (r for r in h["quality"] if r["iteration"] == sel.get("iteration")), None
+            ),
+            "fit_data": h.get("fit_data"),
             "iterations_to_target": {m: iterations_to_target(h, m, t) for m, t in targets.items()},
             "real_val_quality": evaluator(val_x, label) if len(val_x) >= 2 else None,
             "wall_time_s": bank.wall_time.get(label),

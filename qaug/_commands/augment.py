@@ -113,6 +113,7 @@ def _config_from_args(args):
     from qaug._config import apply_overrides
     from qaug.models import fit_qgan_to_image
     from qaug.train import default_adversarial_config
+    from qaug.train._adversarial_config import loss_from_overrides
 
     base = _run_config_class()()
     augment = {"strategy": args.strategy, "generator": args.generator,
@@ -130,7 +131,8 @@ def _config_from_args(args):
         gan=fit_qgan_to_image(dataclasses.replace(base.gan, kind=args.generator), args.image_size),
         # The tuned settings of each generator kind (the classical ones collapse with the
         # QGAN demo's SGD), and a QGAN that tiles the image size.
-        adv=default_adversarial_config(args.generator, device=args.device),
+        adv=default_adversarial_config(args.generator, device=args.device,
+                                       **loss_from_overrides(args.overrides)),
         seed=args.seed,
     )
     if args.dry_run:  # before the user's overrides, so that those still win

@@ -152,18 +152,19 @@ def _train_main(args) -> int:
     p = m["parameters"]
     print(
         f"{m['generator']} on {m['dataset']} ({size}x{size}), classes {m['trained_classes']}: "
-        f"{p['generator']['total']} generator parameters ({p['generator']['quantum']} quantum), "
+        f"{p['generator']['total']} trainable generator parameters "
+        f"({p['generator']['quantum']} quantum, {p['generator'].get('frozen', 0)} frozen), "
         f"{p['discriminator']} discriminator; {m['wall_time_s']:.1f} s"
     )
     for c, r in m["per_class"].items():
-        q = r["final_quality"] or {}
+        q = r.get("selected_quality") or r["final_quality"] or {}
         acc = q.get("accuracy")
         print(
             f"  class {c}: fid {q.get('fid', float('nan')):.2f}  "
             f"kid {q.get('kid', float('nan')):.3f}  "
             f"ref. accuracy {'n/a' if acc is None else f'{acc:.2f}'}  "
             f"diversity {q.get('diversity_ratio') or float('nan'):.2f}  "
-            f"({r['wall_time_s']:.1f} s)"
+            f"(iteration {r['selected'].get('iteration')}, {r['wall_time_s']:.1f} s)"
         )
     print(f"  wrote {out}")
     return 0

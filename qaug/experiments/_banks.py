@@ -103,8 +103,10 @@ def bank_summary(bank: ClassGenerators, config: ExperimentConfig, kind: str, key
 
     Keys: ``key``, ``kind``, ``seed``, ``classes`` (original ids), ``parameter_counts``
     (``generator`` and ``discriminator``: quantum/classical/total of one network; every
-    discriminator is classical), ``final_quality`` (per original class, the last logged
-    record, and ``mean`` over classes), ``iterations_to_target`` (per class and for the
+    discriminator is classical), ``final_quality`` (per original class, the logged
+    record of the weights the bank keeps: the last, or the best-scoring one with
+    ``select_best``; and ``mean`` over classes), ``selected`` (per class: kept iteration, its
+    score, best seen), ``iterations_to_target`` (per class and for the
     class-mean curve; a curve that never reaches the target counts the full budget with
     ``reached`` False), ``curves`` (per class: iteration and quality values), ``samples``
     (``N_GRID`` images per class as nested lists), ``real_samples`` (the first ``N_GRID``
@@ -118,7 +120,9 @@ def bank_summary(bank: ClassGenerators, config: ExperimentConfig, kind: str, key
     for label, h in bank.histories.items():
         cls = str(label_to_class[label])
         recs = h.get("quality", [])
-        final[cls] = {k: recs[-1].get(k) for k in _QUALITY_KEYS} if recs else {}
+        kept = (bank.selected.get(label) or {}).get("iteration")
+        rec = next((r for r in recs if r["iteration"] == kept), recs[-1] if recs else None)
+        final[cls] = {k: rec.get(k) for k in _QUALITY_KEYS} if rec else {}
         curves[cls] = {"iteration": [int(r["iteration"]) for r in recs],
                        **{k: [r.get(k) for r in recs] for k in _QUALITY_KEYS}}
         per_class_iters[cls] = iterations_to_target(h, q.metric, q.target) if recs else None
@@ -135,6 +139,7 @@ def bank_summary(bank: ClassGenerators, config: ExperimentConfig, kind: str, key
         "parameter_counts": {
             "generator": {k: counts[k] for k in ("quantum", "classical", "total")},
             "discriminator": {"quantum": 0, "classical": d_total, "total": d_total},
+            "frozen": counts.get("frozen", 0),
             "n_generators": counts.get("n_generators"),
             "all_generators": counts.get("all_generators"),
         },
@@ -143,6 +148,9 @@ def bank_summary(bank: ClassGenerators, config: ExperimentConfig, kind: str, key
             "metric": q.metric, "target": q.target, "budget": adv.iterations,
             "iterations": hit if hit is not None else adv.iterations, "reached": hit is not None,
             "per_class": per_class_iters},
+        # the iteration whose weights the bank keeps (best training-set score with
+        # adversarial.<kind>.select_best, else the last) and the best score seen
+        "selected": {str(label_to_class[lb]): bank.selected.get(lb) for lb in bank.labels},
         "curves": curves, "samples": samples, "seconds": seconds,
         "real_samples": {} if real is None else {
             str(label_to_class[lb]): real.x[real.y == lb][:N_GRID, 0].numpy().round(4).tolist()
@@ -158,4 +166,5 @@ def _mean(values) -> float | None:
 def generator_metrics(summary: dict) -> dict:
     """The part of a bank summary copied into each run's metrics (no curves, no samples)."""
     return {k: summary[k] for k in ("key", "kind", "parameter_counts", "final_quality",
-                                    "iterations_to_target", "seconds")}
+                                    "iterations_to_target", "seconds", "selected")
+            if k in summary}

@@ -16,10 +16,9 @@ from ._gan import (
     GANConfig,
     MLPDiscriminator,
     MLPGenerator,
-    build_gan,
-    dcgan_width_for_params,
     fit_qgan_to_image,
 )
+from ._gan_build import GENERATOR_BUILDERS, build_discriminator, build_gan, dcgan_width_for_params
 from ._hqcnn import HQCNN, CNNControl, QuanvHQCNN, ReuploadHQCNN
 from ._noisy import noisy, noisy_layers
 from ._params import count_parameters
@@ -60,6 +59,8 @@ __all__ = [
     "CNNDiscriminator",
     "DCGANDiscriminator",
     "build_gan",
+    "build_discriminator",
+    "GENERATOR_BUILDERS",
     "dcgan_width_for_params",
     "fit_qgan_to_image",
 ]

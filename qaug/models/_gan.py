@@ -1,4 +1,4 @@
-"""Classical GAN networks (MLP GAN, DCGAN), discriminators and ``build_gan``.
+"""Classical GAN networks (MLP GAN, DCGAN) and the discriminators (``build_gan``: _gan_build).
 
 Every generator has ``.latent_dim``, ``.image_size``, ``sample_latent(n, generator) -> z``
 (drawn on the CPU from the caller's ``torch.Generator``) and ``forward(z) -> (n, 1, H, W)``
@@ -36,8 +36,6 @@ __all__ = [
     "CNNDiscriminator",
     "DCGANGenerator",
     "DCGANDiscriminator",
-    "build_gan",
-    "dcgan_width_for_params",
     "fit_qgan_to_image",
     "DEFAULT_POST_HIDDEN",
 ]
@@ -246,95 +244,3 @@ class DCGANDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(n, 1, H, W)`` -> ``(n, 1)`` logits."""
         return self.net(x)
-
-
-def _build_generator(
-    kind: str, image_size: int, config: GANConfig, g: torch.Generator
-) -> nn.Module:
-    if kind == "qgan":
-        from qaug.models._qgan import QGANGenerator  # _qgan imports this module
-
-        return QGANGenerator(
-            image_size,
-            n_qubits=config.n_qubits,
-            n_ancillas=config.n_ancillas,
-            depth=config.depth,
-            n_generators=config.n_generators,
-            post_hidden=config.post_hidden,
-            patch_scale=config.patch_scale,
-            generator=g,
-        )
-    if kind == "gan":
-        return MLPGenerator(config.latent_dim, image_size, config.gan_hidden, generator=g)
-    return DCGANGenerator(config.latent_dim, image_size, config.dcgan_width, generator=g)
-
-
-def _build_discriminator(
-    kind: str, image_size: int, config: GANConfig, g: torch.Generator
-) -> nn.Module:
-    choice = config.discriminator
-    if choice == "auto":
-        choice = "dcgan" if kind == "dcgan" else "mlp"
-    if choice == "mlp":
-        return MLPDiscriminator(image_size, config.disc_hidden, generator=g)
-    if choice == "cnn":
-        return CNNDiscriminator(image_size, config.disc_channels, generator=g)
-    return DCGANDiscriminator(image_size, config.dcgan_width, generator=g)
-
-
-def build_gan(
-    kind: str,
-    image_size: int,
-    config: GANConfig | None = None,
-    *,
-    generator: torch.Generator | None = None,
-) -> tuple[nn.Module, nn.Module]:
-    """Build a generator and its discriminator, weights drawn from ``generator``.
-
-    Args:
-        kind: ``"qgan"`` (patch quantum generator + optional post-network), ``"gan"`` (MLP)
-            or ``"dcgan"`` (transposed convs); takes precedence over ``config.kind``.
-        image_size: side H = W of the images to produce.
-        config: architecture (``GANConfig()`` when None).
-        generator: CPU ``torch.Generator`` for the initial weights (G first, then D).
-
-    Returns:
-        ``(G, D)``: ``G(z)`` ``(n, latent_dim)`` -> ``(n, 1, H, W)``; ``D(x)`` -> ``(n, 1)`` logits.
-
-    Example:
-        >>> from qaug._seed import make_generator
-        >>> G, D = build_gan("gan", 8, GANConfig(kind="gan"), generator=make_generator(0, "init"))
-        >>> z = G.sample_latent(3, make_generator(0, "noise"))
-        >>> tuple(G(z).shape), tuple(D(G(z)).shape)
-        ((3, 1, 8, 8), (3, 1))
-    """
-    if kind not in GENERATOR_KINDS:
-        raise ValueError(f"kind must be one of {list(GENERATOR_KINDS)}; got {kind!r}.")
-    config = GANConfig() if config is None else config
-    if not isinstance(config, GANConfig):
-        raise TypeError(f"config must be a GANConfig; got {type(config).__name__}.")
-    _check_image_size(image_size)
-    g = resolve_generator(generator)
-    return _build_generator(kind, image_size, config, g), _build_discriminator(
-        kind, image_size, config, g
-    )
-
-
-def dcgan_width_for_params(
-    target: int, image_size: int, latent_dim: int = 16, max_width: int = 512
-) -> int:
-    """The DCGAN generator width whose trainable parameter count is closest to ``target``.
-
-    Used to build the paper's comparison "QGAN matches a DCGAN with twice its parameters":
-    ``dcgan_width_for_params(2 * qgan_generator_params, image_size)``.
-    """
-    _check_positive("target", target)
-    base = _dcgan_base(image_size)
-
-    def count(w: int) -> int:
-        # ConvT(latent->2w, k=base, no bias) + BN(2w) + ConvT(2w->w, k=4, no bias) + BN(w)
-        # + ConvT(w->1, k=4, bias)
-        return latent_dim * 2 * w * base * base + 4 * w + 2 * w * w * 16 + 2 * w + w * 16 + 1
-
-    best = min(range(1, max_width + 1), key=lambda w: (abs(count(w) - target), w))
-    return best

@@ -7,11 +7,13 @@ from torch import nn
 __all__ = ["count_parameters"]
 
 
-def count_parameters(module: nn.Module) -> dict[str, int]:
+def count_parameters(module: nn.Module, *, frozen: bool = False) -> dict[str, int]:
     """Count trainable parameters of ``module``: ``{"quantum", "classical", "total"}``.
 
     A parameter is quantum when it belongs to a sub-module whose class sets
-    ``is_quantum = True`` (circuit weights); everything else is classical.
+    ``is_quantum = True`` (circuit weights); everything else is classical. With ``frozen``,
+    also ``"frozen"``: parameters with ``requires_grad=False``, fitted but not trained by
+    the adversarial loop (e.g. an autoencoder's decoder, a PCA basis); all classical.
     """
     quantum_ids = set()
     for m in module.modules():
@@ -24,4 +26,8 @@ def count_parameters(module: nn.Module) -> dict[str, int]:
         total += p.numel()
         if id(p) in quantum_ids:
             quantum += p.numel()
-    return {"quantum": quantum, "classical": total - quantum, "total": total}
+    out = {"quantum": quantum, "classical": total - quantum, "total": total}
+    if frozen:
+        n_frozen = sum(p.numel() for p in module.parameters() if not p.requires_grad)
+        out["frozen"] = n_frozen
+    return out

@@ -5,12 +5,14 @@ from ._adversarial import (
     GANResult,
     NonFiniteLossError,
     default_adversarial_config,
+    selection_score,
     train_gan,
 )
 from ._callbacks import Callback, TensorBoardCallback
 from ._classifier import TrainResult, train_classifier
 from ._evaluate import EvalResult, evaluate, predict_proba
-from ._generators import ClassGenerators, fit_class_generators
+from ._fit_generators import fit_class_generators
+from ._generators import ClassGenerators
 from ._quality import FeatureExtractor, QualityEvaluator, diversity, fid, iterations_to_target, kid
 from ._train_config import TrainConfig
 
@@ -30,6 +32,7 @@ __all__ = [
     "NonFiniteLossError",
     "train_gan",
     "default_adversarial_config",
+    "selection_score",
     "ClassGenerators",
     "fit_class_generators",
     "QualityEvaluator",

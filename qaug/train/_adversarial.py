@@ -1,31 +1,41 @@
-"""One adversarial training loop for QGAN, GAN and DCGAN, with exact checkpoint/resume.
+"""One adversarial training loop for every generator kind, with exact checkpoint/resume.
 
 Per iteration (``n_critic`` = 1, as in the PennyLane demo): draw a real batch and a noise
 batch, update D on real (target 1) and detached fake (target 0), then update G on the same
 fake batch with the non-saturating loss ``-log D(G(z))`` (Goodfellow et al. 2014, sec. 3).
-With ``n_critic`` > 1 the extra D steps use fresh noise batches first.
+With ``n_critic`` > 1 the extra D steps use fresh noise batches first. With
+``loss="wgan-gp"`` D is a Wasserstein critic (raw scores, no sigmoid) with a gradient penalty
+on random mixes of real and fake images (Gulrajani et al. 2017, Algorithm 1; the mixing
+weights come from the noise generator).
+
+A generator that must see the training images first (an autoencoder's decoder, a PCA basis)
+defines ``fit_data(real_x, *, generator) -> dict``: it is called once before iteration 0
+(seeded by ``(seed, "fit_data")``, its time counted in the wall time, its dict stored as
+``history["fit_data"]``); what it fits must live in the generator's state_dict, so a resumed
+run or a loaded bank gets it from the checkpoint. Only parameters with ``requires_grad`` are
+optimised.
 
 Randomness comes from two CPU generators derived from ``seed`` (``"data"``: real batch
 indices; ``"noise"``: latent batches) plus a fixed noise batch (``"fixed_noise"``) used for
-snapshots and quality evaluation, so evaluating never perturbs training. A checkpoint holds
-the weights, optimizer states, both generator states, the iteration and the history; resuming
-from it reproduces an uninterrupted run bit for bit (on the same device and thread count).
+snapshots and quality evaluation, so evaluating never perturbs training. At every evaluation
+the training-set quality score (``selection_score``) is compared with the best so far and the
+best generator weights are kept (``select_best`` returns them instead of the last iterate).
+A checkpoint holds the weights, optimizer states, both generator states, the iteration, the
+history and the best weights; resuming from it reproduces an uninterrupted run bit for bit
+(on the same device and thread count).
 """
 
 from __future__ import annotations
 
-import hashlib
+import copy
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from qaug._config import config_to_dict
-from qaug._io import load_checkpoint, save_checkpoint
+from qaug._io import save_checkpoint
 from qaug._seed import make_generator
 from qaug.train._adversarial_config import (
     LOSSES,
@@ -34,6 +44,20 @@ from qaug.train._adversarial_config import (
     NonFiniteLossError,
     default_adversarial_config,
 )
+from qaug.train._adversarial_io import (
+    GANResult,
+    check_real,
+    checkpoint_config,
+    load_for_resume,
+    new_history,
+)
+from qaug.train._adversarial_losses import (
+    d_summary,
+    discriminator_loss,
+    generator_loss,
+    gradient_penalty,
+    selection_score,
+)
 
 __all__ = [
     "AdversarialConfig",
@@ -41,122 +65,20 @@ __all__ = [
     "NonFiniteLossError",
     "train_gan",
     "default_adversarial_config",
+    "selection_score",
     "OPTIMIZERS",
     "LOSSES",
 ]
 
 CHECKPOINT_NAME = "checkpoint.pt"
 N_SNAPSHOT = 16
-# Fields that may change between an interrupted run and its resumption without changing results.
-_RESUMABLE_CHANGES = ("iterations", "checkpoint_every", "device")
-
-
-@dataclass
-class GANResult:
-    """What ``train_gan`` returns.
-
-    Attributes:
-        generator, discriminator: the trained networks (left in eval mode).
-        history: ``{"iteration", "loss_d", "loss_g", "d_real", "d_fake"}`` lists (one entry
-            per iteration; ``d_real``/``d_fake`` are mean discriminator probabilities) and
-            ``"quality"``: a list of ``{"iteration", <metric>: value}`` records.
-        iteration: iterations done.
-        wall_time: seconds spent training, summed over resumed sessions.
-        fixed_noise: the fixed latent batch ``(eval_samples, latent_dim)``.
-        snapshots: ``{iteration: (16, 1, H, W)}`` images from the first 16 fixed latents.
-        checkpoint: path of the last checkpoint written, or None.
-    """
-
-    generator: nn.Module
-    discriminator: nn.Module
-    history: dict
-    iteration: int
-    wall_time: float
-    fixed_noise: torch.Tensor
-    snapshots: dict[int, torch.Tensor] = field(default_factory=dict)
-    checkpoint: Path | None = None
-
-    @property
-    def final_quality(self) -> dict | None:
-        """The last quality record, or None when no quality was measured."""
-        q = self.history.get("quality") or []
-        return q[-1] if q else None
-
-
-def _new_history() -> dict:
-    return {"iteration": [], "loss_d": [], "loss_g": [], "d_real": [], "d_fake": [], "quality": []}
 
 
 def _make_optimizer(params, cfg: AdversarialConfig, lr: float) -> torch.optim.Optimizer:
+    params = [p for p in params if p.requires_grad]  # frozen parts (a fitted decoder) stay put
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=lr)
     return torch.optim.Adam(params, lr=lr, betas=tuple(cfg.betas))
-
-
-def _adv_loss(logits: torch.Tensor, target: float, kind: str) -> torch.Tensor:
-    if kind == "bce":
-        return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
-    return 0.5 * ((logits - target) ** 2).mean()  # least squares on the raw outputs
-
-
-def _fingerprint(x: torch.Tensor) -> str:
-    return hashlib.sha256(x.detach().cpu().contiguous().numpy().tobytes()).hexdigest()[:16]
-
-
-def _check_real(real_x, G: nn.Module) -> torch.Tensor:
-    if not isinstance(real_x, torch.Tensor):
-        raise TypeError(f"real_x must be a torch tensor (N, 1, H, W); got {type(real_x).__name__}.")
-    size = getattr(G, "image_size", None)
-    if (
-        real_x.ndim != 4
-        or real_x.shape[1] != 1
-        or (size is not None and tuple(real_x.shape[2:]) != (size, size))
-    ):
-        raise ValueError(
-            f"real_x must have shape (N, 1, {size}, {size}) to match the generator; got "
-            f"{tuple(real_x.shape)}. Resize the data or build the generator for this image size."
-        )
-    if len(real_x) == 0:
-        raise ValueError("real_x is empty: there are no training images for this class.")
-    real_x = real_x.float()
-    if not torch.isfinite(real_x).all():
-        raise ValueError("real_x contains NaN or inf; clean the data first.")
-    return real_x
-
-
-def _checkpoint_config(
-    cfg: AdversarialConfig, seed: int, real_x: torch.Tensor, meta: dict | None
-) -> dict:
-    return {
-        "adversarial": config_to_dict(cfg),
-        "seed": int(seed),
-        "n_real": len(real_x),
-        "data_fingerprint": _fingerprint(real_x),
-        **(meta or {}),
-    }
-
-
-def _comparable(config: dict) -> dict:
-    out = dict(config)
-    out["adversarial"] = {
-        k: v for k, v in config.get("adversarial", {}).items() if k not in _RESUMABLE_CHANGES
-    }
-    return out
-
-
-def _load_for_resume(path: Path, expected: dict) -> dict:
-    payload = load_checkpoint(path, kind="gan")
-    saved, want = _comparable(payload["config"]), _comparable(expected)
-    if saved != want:
-        diff = sorted(k for k in set(saved) | set(want) if saved.get(k) != want.get(k))
-        detail = "; ".join(f"{k}: checkpoint {saved.get(k)!r} vs now {want.get(k)!r}" for k in diff)
-        from qaug._io import CheckpointError
-
-        raise CheckpointError(
-            f"cannot resume from {str(path)!r}: it was written by a different run ({detail}). "
-            "Use the same generator, data, seed and settings, or start a new run with --overwrite."
-        )
-    return payload
 
 
 @torch.no_grad()
@@ -169,6 +91,31 @@ def _evaluate(G, fixed_noise, device, quality, iteration) -> tuple[dict, torch.T
     if quality is not None:
         record.update(quality(fake))
     return record, fake[:N_SNAPSHOT].clone()
+
+
+def _fit_data(G: nn.Module, real_x: torch.Tensor, seed: int) -> dict | None:
+    """Run the generator's ``fit_data`` hook (if any) once, seeded; its info plus seconds."""
+    fit = getattr(G, "fit_data", None)
+    if fit is None:
+        return None
+    t = time.perf_counter()
+    info = fit(real_x, generator=make_generator(seed, "fit_data")) or {}
+    return {**info, "seconds": time.perf_counter() - t}
+
+
+def _d_step(G, D, real_x, z, cfg, g_data, g_noise, device, with_grad):
+    """One discriminator/critic loss on a real batch and the fake batch ``G(z)``."""
+    idx = torch.randint(len(real_x), (cfg.batch_size,), generator=g_data)
+    xr = real_x[idx].to(device)  # (B, 1, H, W)
+    with torch.set_grad_enabled(with_grad):
+        fake = G(z)  # the last critic step's fake batch is reused for the G step
+    d_real, d_fake = D(xr), D(fake.detach())
+    penalty = None
+    if cfg.loss == "wgan-gp":
+        alpha = torch.rand(cfg.batch_size, generator=g_noise).to(device)  # (B,) mixing weights
+        penalty = gradient_penalty(D, xr, fake.detach().to(xr.dtype), alpha)
+    loss_d = discriminator_loss(cfg.loss, d_real, d_fake, penalty=penalty, lambda_gp=cfg.lambda_gp)
+    return loss_d, fake, d_real, d_fake
 
 
 def train_gan(
@@ -185,15 +132,15 @@ def train_gan(
     meta: dict | None = None,
     desc: str = "GAN",
 ) -> GANResult:
-    """Train ``G`` against ``D`` on ``real_x`` ``(N, 1, H, W)`` (one loop for QGAN, GAN, DCGAN).
+    """Train ``G`` against ``D`` on ``real_x`` ``(N, 1, H, W)`` (one loop for every kind).
 
     Args:
-        G: generator (``sample_latent``, ``forward(z) -> (n, 1, H, W)``), e.g. from
-            ``qaug.models.build_gan``.
-        D: discriminator (images -> logits ``(n, 1)``).
+        G: generator (``sample_latent``, ``forward(z) -> (n, 1, H, W)``, optional
+            ``fit_data``), e.g. from ``qaug.models.build_gan``.
+        D: discriminator (images -> logits ``(n, 1)``; critic scores with ``wgan-gp``).
         real_x: the training images (one class's images for a per-class generator).
         config: loop settings (``AdversarialConfig()`` when None).
-        seed: seeds the batch order, the latent noise and the fixed noise batch.
+        seed: seeds the batch order, the latent noise, the fixed noise batch and ``fit_data``.
         out_dir: where ``checkpoint.pt`` is written every ``checkpoint_every`` iterations and
             at the end; None = no checkpoints.
         resume: continue from ``out_dir/checkpoint.pt`` (a fresh start if there is none yet);
@@ -201,44 +148,58 @@ def train_gan(
             (``iterations`` may be raised to train longer).
         progress: show a tqdm bar with the losses.
         quality: ``fake_x -> {metric: value}`` called on the fixed noise batch's images every
-            ``eval_every`` iterations (e.g. ``partial(QualityEvaluator(...), label=2)``).
+            ``eval_every`` iterations (e.g. ``partial(QualityEvaluator(...), label=2)``); its
+            ``fid`` and ``diversity_ratio`` give the best-checkpoint score.
         meta: JSON-able facts stored in the checkpoint's config (generator kind, image size,
             GANConfig, class, ...), checked on resume and used to rebuild the generator.
         desc: label of the progress bar.
 
     Raises:
+        ValueError: ``select_best`` without ``quality``; ``resume`` without ``out_dir``.
         NonFiniteLossError: a loss became NaN/inf (the last good checkpoint is kept).
         qaug._io.CheckpointError: resuming from a checkpoint of another run, or a broken file.
     """
     from tqdm.auto import tqdm
 
     cfg = AdversarialConfig() if config is None else config
-    real_x = _check_real(real_x, G)
+    if cfg.select_best and quality is None:
+        raise ValueError(
+            "select_best=True needs quality metrics to score checkpoints; pass quality= (e.g. a "
+            "QualityEvaluator) or set select_best=False (--adv.select_best=false)."
+        )
+    real_x = check_real(real_x, G)
     device = torch.device(cfg.device)
     G.to(device).train()
     D.to(device).train()
     opt_g = _make_optimizer(G.parameters(), cfg, cfg.lr_g)
     opt_d = _make_optimizer(D.parameters(), cfg, cfg.lr_d)
     g_data, g_noise = make_generator(seed, "data"), make_generator(seed, "noise")
-    fixed_noise = G.sample_latent(cfg.eval_samples, make_generator(seed, "fixed_noise"))
-    ckpt_config = _checkpoint_config(cfg, seed, real_x, meta)
+    ckpt_config = checkpoint_config(cfg, seed, real_x, meta)
     ckpt_path = Path(out_dir) / CHECKPOINT_NAME if out_dir is not None else None
-    history, snapshots, start, wall_before = _new_history(), {}, 0, 0.0
+    history, snapshots, start, wall_before = new_history(), {}, 0, 0.0
     last_saved: Path | None = None
+    best_state: dict | None = None
 
-    if resume:
-        if ckpt_path is None:
-            raise ValueError("resume=True needs out_dir (the folder holding checkpoint.pt).")
-        if ckpt_path.is_file():
-            state = _load_for_resume(ckpt_path, ckpt_config)
-            G.load_state_dict(state["generator"])
-            D.load_state_dict(state["discriminator"])
-            opt_g.load_state_dict(state["opt_g"])
-            opt_d.load_state_dict(state["opt_d"])
-            g_data.set_state(state["rng"]["data"])
-            g_noise.set_state(state["rng"]["noise"])
-            history, snapshots = state["history"], state["snapshots"]
-            start, wall_before, last_saved = state["iteration"], state["wall_time"], ckpt_path
+    t0 = time.perf_counter()
+    if resume and ckpt_path is None:
+        raise ValueError("resume=True needs out_dir (the folder holding checkpoint.pt).")
+    if resume and ckpt_path.is_file():
+        state = load_for_resume(ckpt_path, ckpt_config)
+        G.load_state_dict(state["generator"])
+        D.load_state_dict(state["discriminator"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        g_data.set_state(state["rng"]["data"])
+        g_noise.set_state(state["rng"]["noise"])
+        history, snapshots = state["history"], state["snapshots"]
+        history.setdefault("best", None)  # checkpoints written before best tracking
+        best_state = state.get("best_generator")
+        start, wall_before, last_saved = state["iteration"], state["wall_time"], ckpt_path
+    else:
+        fitted = _fit_data(G, real_x.to(device), seed)
+        if fitted is not None:
+            history["fit_data"] = fitted
+    fixed_noise = G.sample_latent(cfg.eval_samples, make_generator(seed, "fixed_noise"))
 
     def save(iteration: int, wall: float) -> Path | None:
         if ckpt_path is None:
@@ -257,19 +218,24 @@ def train_gan(
                 "fixed_noise": fixed_noise,
                 "history": history,
                 "snapshots": snapshots,
+                "best_generator": best_state,
                 "wall_time": wall,
             },
         )
 
     def log_eval(iteration: int) -> None:
+        nonlocal best_state
         if history["quality"] and history["quality"][-1]["iteration"] == iteration:
             return  # already logged (e.g. at the end of a finished run that is resumed)
         record, snap = _evaluate(G, fixed_noise, device, quality, iteration)
         history["quality"].append(record)
         snapshots[iteration] = snap
+        score = selection_score(record) if quality is not None else None
+        best = history["best"]
+        if score is not None and (best is None or score < best["score"]):
+            history["best"] = {"iteration": iteration, "score": score}
+            best_state = copy.deepcopy(G.state_dict())
 
-    t0 = time.perf_counter()
-    n = len(real_x)
     if start == 0:
         log_eval(0)
     bar = tqdm(
@@ -282,19 +248,16 @@ def train_gan(
     )
     for it in range(start, cfg.iterations):
         for k in range(cfg.n_critic):
-            idx = torch.randint(n, (cfg.batch_size,), generator=g_data)
-            xr = real_x[idx].to(device)  # (B, 1, H, W)
             z = G.sample_latent(cfg.batch_size, g_noise).to(device)  # (B, latent_dim)
             last = k == cfg.n_critic - 1
-            with torch.set_grad_enabled(last):
-                fake = G(z)  # the last critic step's fake batch is reused for the G step
-            d_real, d_fake = D(xr), D(fake.detach())
-            loss_d = _adv_loss(d_real, 1.0, cfg.loss) + _adv_loss(d_fake, 0.0, cfg.loss)
+            loss_d, fake, d_real, d_fake = _d_step(
+                G, D, real_x, z, cfg, g_data, g_noise, device, last
+            )
             _check_finite(loss_d, "discriminator", it, last_saved)
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
-        loss_g = _adv_loss(D(fake), 1.0, cfg.loss)  # non-saturating: G wants D(G(z)) -> 1
+        loss_g = generator_loss(cfg.loss, D(fake))  # non-saturating: G wants D(G(z)) -> 1
         _check_finite(loss_g, "generator", it, last_saved)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -303,8 +266,8 @@ def train_gan(
         history["iteration"].append(it + 1)
         history["loss_d"].append(loss_d.item())
         history["loss_g"].append(loss_g.item())
-        history["d_real"].append(torch.sigmoid(d_real.detach()).mean().item())
-        history["d_fake"].append(torch.sigmoid(d_fake.detach()).mean().item())
+        history["d_real"].append(d_summary(cfg.loss, d_real))
+        history["d_fake"].append(d_summary(cfg.loss, d_fake))
         done = it + 1
         if done == cfg.iterations or (cfg.eval_every and done % cfg.eval_every == 0):
             log_eval(done)
@@ -322,9 +285,13 @@ def train_gan(
     wall = wall_before + time.perf_counter() - t0
     done = max(start, cfg.iterations)
     last_saved = save(done, wall) or last_saved
+    selected = done
+    if cfg.select_best and best_state is not None:
+        G.load_state_dict(best_state)
+        selected = history["best"]["iteration"]
     G.eval()
     D.eval()
-    return GANResult(G, D, history, done, wall, fixed_noise, snapshots, last_saved)
+    return GANResult(G, D, history, done, wall, fixed_noise, snapshots, last_saved, selected)
 
 
 def _check_finite(loss: torch.Tensor, which: str, iteration: int, last_saved: Path | None) -> None:

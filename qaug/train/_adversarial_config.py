@@ -12,6 +12,8 @@ __all__ = [
     "default_adversarial_config",
     "OPTIMIZERS",
     "LOSSES",
+    "WGAN_GP_DEFAULTS",
+    "loss_from_overrides",
 ]
 
 LOSSES = ADVERSARIAL_LOSSES
@@ -36,7 +38,16 @@ class AdversarialConfig:
         eval_every: log quality metrics and a fixed-noise snapshot every this many
             iterations (and at 0 and at the end); 0 = only at 0 and at the end.
         eval_samples: size of the fixed noise batch used for quality metrics.
-        loss: ``"bce"`` (non-saturating) or ``"lsgan"`` (least squares, Mao et al. 2017).
+        loss: ``"bce"`` (non-saturating, the demo), ``"lsgan"`` (least squares, Mao et al.
+            2017) or ``"wgan-gp"`` (Wasserstein critic with gradient penalty, Gulrajani et al.
+            2017: D's raw output is the critic score, no sigmoid; use ``n_critic`` 5 and Adam
+            betas (0, 0.9) as PQWGAN does, which ``default_adversarial_config(kind,
+            loss="wgan-gp")`` sets).
+        lambda_gp: weight of the gradient penalty ``(|grad D(x_hat)| - 1)^2`` (``wgan-gp`` only).
+        select_best: keep the generator weights of the logged iteration with the best
+            training-set quality score (``qaug.train.selection_score``: feature FID on the
+            reference CNN divided by ``min(1, diversity_ratio)``, lower is better) instead of
+            the last iterate. Needs quality metrics; the best is tracked (and recorded) either way.
         device: torch device for the networks (random numbers are drawn on the CPU).
     """
 
@@ -51,6 +62,8 @@ class AdversarialConfig:
     eval_every: int = 50
     eval_samples: int = 100
     loss: str = "bce"
+    lambda_gp: float = 10.0
+    select_best: bool = False
     device: str = "cpu"
 
     def __post_init__(self):
@@ -80,6 +93,15 @@ class AdversarialConfig:
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not (v > 0):
                 raise ValueError(f"AdversarialConfig.{name} must be a positive number; got {v!r}.")
+        v = self.lambda_gp
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not (v >= 0):
+            raise ValueError(
+                f"AdversarialConfig.lambda_gp must be a number >= 0 (10 in WGAN-GP); got {v!r}."
+            )
+        if not isinstance(self.select_best, bool):
+            raise ValueError(
+                f"AdversarialConfig.select_best must be true or false; got {self.select_best!r}."
+            )
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise ValueError(
                 f"AdversarialConfig.betas must be two numbers in [0, 1); got {self.betas!r}."
@@ -99,13 +121,45 @@ _KIND_DEFAULTS = {
 }
 
 
+# What ``loss="wgan-gp"`` brings along unless the kind or the caller says otherwise: five critic
+# steps per generator step, Adam with betas (0, 0.9) and lambda 10 (Gulrajani et al. 2017,
+# Algorithm 1; PQWGAN, Tsang et al. 2023).
+WGAN_GP_DEFAULTS = {"optimizer": "adam", "betas": (0.0, 0.9), "n_critic": 5, "lambda_gp": 10.0}
+
+
 def default_adversarial_config(kind: str, **changes) -> AdversarialConfig:
-    """The tuned ``AdversarialConfig`` of generator ``kind`` ("qgan", "gan", "dcgan") + ``changes``.
+    """The tuned ``AdversarialConfig`` of generator ``kind`` + ``changes``.
+
+    With ``loss="wgan-gp"`` (given in ``changes`` or a kind's default), ``WGAN_GP_DEFAULTS``
+    (Adam, betas (0, 0.9), n_critic 5, lambda_gp 10) sit between the kind's defaults and
+    ``changes``.
 
     Example:
         >>> default_adversarial_config("qgan").lr_g
         0.3
+        >>> default_adversarial_config("gan", loss="wgan-gp").betas
+        (0.0, 0.9)
     """
     if kind not in _KIND_DEFAULTS:
         raise ValueError(f"kind must be one of {list(_KIND_DEFAULTS)}; got {kind!r}.")
-    return AdversarialConfig(**{**_KIND_DEFAULTS[kind], **changes})
+    base = dict(_KIND_DEFAULTS[kind])
+    if changes.get("loss", base.get("loss")) == "wgan-gp" and base.get("loss") != "wgan-gp":
+        base.update(WGAN_GP_DEFAULTS)
+    return AdversarialConfig(**{**base, **changes})
+
+
+def loss_from_overrides(overrides, prefix: str = "adv.") -> dict:
+    """``{"loss": value}`` if dotted CLI overrides set ``<prefix>loss``, else ``{}``.
+
+    The CLI passes it to ``default_adversarial_config`` before applying the overrides, so
+    ``--adv.loss=wgan-gp`` alone brings WGAN-GP's optimizer, betas and critic steps.
+
+    Example:
+        >>> loss_from_overrides(["--adv.loss=wgan-gp", "--adv.lr_g=0.01"])
+        {'loss': 'wgan-gp'}
+    """
+    for ov in overrides or ():
+        key, _, value = ov.lstrip("-").partition("=")
+        if key.strip() == prefix + "loss":
+            return {"loss": value.strip().strip("'\"")}
+    return {}

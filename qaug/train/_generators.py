@@ -9,8 +9,7 @@ certain (no conditional network, no labelling step). The cost is k trainings ins
 
 from __future__ import annotations
 
-import dataclasses
-from functools import partial
+import math
 from pathlib import Path
 
 import torch
@@ -18,12 +17,10 @@ from torch import nn
 
 from qaug._config import config_from_dict, config_to_dict
 from qaug._io import load_checkpoint, save_checkpoint
-from qaug._seed import child_seed, make_generator
 from qaug.models import GENERATOR_KINDS, GANConfig, build_gan, count_parameters
-from qaug.train._adversarial import AdversarialConfig, GANResult, train_gan
-from qaug.train._quality import QualityEvaluator
+from qaug.train._adversarial import selection_score
 
-__all__ = ["ClassGenerators", "fit_class_generators", "gan_meta"]
+__all__ = ["ClassGenerators", "gan_meta", "selection_record"]
 
 KIND = "class_generators"
 
@@ -44,13 +41,17 @@ class ClassGenerators:
     """One trained generator per class label.
 
     Attributes:
-        kind: ``"qgan"``, ``"gan"`` or ``"dcgan"``.
+        kind: one of ``qaug.models.GENERATOR_KINDS``.
         labels: tuple of int labels (``0..k-1``) that have a generator.
         image_size: side H = W of the generated images.
         gan_config: the ``GANConfig`` every generator was built with.
         histories: ``{label: training history}`` (losses per iteration, quality records).
         classes: optional original class ids (``classes[label]``), for reports.
         discriminator_parameters: trainable parameters of one discriminator (for reports).
+        wall_time: ``{label: seconds}`` of training (a generator's ``fit_data`` included).
+        selected: ``{label: {"iteration", "score", "best_iteration", "best_score"}}``: the
+            iteration whose weights the bank holds (the best training-set quality score with
+            ``select_best``, else the last) and the best record seen (``selection_score``).
     """
 
     def __init__(
@@ -64,6 +65,7 @@ class ClassGenerators:
         classes: tuple | None = None,
         discriminator_parameters: int | None = None,
         wall_time: dict[int, float] | None = None,
+        selected: dict[int, dict] | None = None,
     ):
         if kind not in GENERATOR_KINDS:
             raise ValueError(f"kind must be one of {list(GENERATOR_KINDS)}; got {kind!r}.")
@@ -75,6 +77,7 @@ class ClassGenerators:
         self.classes = tuple(classes) if classes is not None else None
         self.discriminator_parameters = discriminator_parameters
         self.wall_time = dict(wall_time or {})
+        self.selected = {int(k): dict(v) for k, v in (selected or {}).items()}
 
     @property
     def labels(self) -> tuple[int, ...]:
@@ -109,11 +112,12 @@ class ClassGenerators:
     def parameter_counts(self) -> dict[str, int | None]:
         """Trainable parameters of one generator (all have the same architecture).
 
-        Returns ``{"quantum", "classical", "total"}`` of one generator, plus ``"discriminator"``
-        (one discriminator, None if unknown), ``"n_generators"`` and ``"all_generators"``
-        (total over the bank).
+        Returns ``{"quantum", "classical", "total", "frozen"}`` of one generator (``frozen``:
+        fitted, untrained parameters such as a decoder), plus ``"discriminator"`` (one
+        discriminator, None if unknown), ``"n_generators"`` and ``"all_generators"`` (total
+        trainable over the bank).
         """
-        counts = count_parameters(self._generators[self.labels[0]])
+        counts = count_parameters(self._generators[self.labels[0]], frozen=True)
         return {
             **counts,
             "discriminator": self.discriminator_parameters,
@@ -146,6 +150,7 @@ class ClassGenerators:
                 "classes": self.classes,
                 "discriminator_parameters": self.discriminator_parameters,
                 "wall_time": self.wall_time,
+                "selected": self.selected,
             },
         )
 
@@ -174,15 +179,19 @@ class ClassGenerators:
             ) from None
         if payload["kind"] == "gan":
             label = int(cfg.get("label", 0))
-            states = {label: payload["generator"]}
-            histories = {label: payload.get("history", {})}
-            extra = {}
+            history = payload.get("history", {})
+            best = payload.get("best_generator")
+            use_best = cfg.get("adversarial", {}).get("select_best", False) and best is not None
+            states = {label: best if use_best else payload["generator"]}
+            histories = {label: history}
+            extra = {"selected": {label: selection_record(history, payload["iteration"], use_best)}}
         else:
             states, histories = payload["state_dicts"], payload.get("histories", {})
             extra = {
                 "classes": payload.get("classes"),
                 "discriminator_parameters": payload.get("discriminator_parameters"),
                 "wall_time": payload.get("wall_time"),
+                "selected": payload.get("selected"),
             }
         gens = {}
         for label, sd in states.items():
@@ -198,123 +207,15 @@ class ClassGenerators:
         )
 
 
-def fit_class_generators(
-    kind: str,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    gan_config: GANConfig | None = None,
-    adv_config: AdversarialConfig | None = None,
-    *,
-    seed: int,
-    labels=None,
-    progress: bool = False,
-    out_dir: str | Path | None = None,
-    quality: bool | QualityEvaluator = True,
-    resume: bool = False,
-    classes: tuple | None = None,
-) -> ClassGenerators:
-    """Train one generator per label, each on that label's images only.
-
-    Args:
-        kind: ``"qgan"``, ``"gan"`` or ``"dcgan"``.
-        x: training images ``(N, 1, H, W)`` in [0, 1].
-        y: int labels ``(N,)`` in ``0..k-1``.
-        gan_config: architecture (``GANConfig()`` when None; its ``kind`` is set to ``kind``).
-        adv_config: loop settings (``AdversarialConfig()`` when None).
-        seed: the run seed; label ``c`` uses ``child_seed(seed, "gan", kind, c)`` for its
-            weights (``"init"``), batches, noise and fixed noise.
-        labels: labels to train (default: every label present in ``y``).
-        progress: tqdm bars.
-        out_dir: if given, label ``c`` checkpoints to ``out_dir/class_<c>/checkpoint.pt``.
-        quality: True = log quality metrics (``QualityEvaluator`` built on ``x``, ``y`` with
-            ``child_seed(seed, "quality")``); an evaluator to reuse; False = none.
-        resume: continue interrupted per-class runs from their checkpoints in ``out_dir``.
-        classes: original class ids, stored for reports.
-
-    Raises:
-        ValueError: a requested label has no training images, or bad shapes/kind.
-    """
-    if kind not in GENERATOR_KINDS:
-        raise ValueError(f"kind must be one of {list(GENERATOR_KINDS)}; got {kind!r}.")
-    gan_config = (
-        GANConfig(kind=kind) if gan_config is None else dataclasses.replace(gan_config, kind=kind)
-    )
-    adv_config = AdversarialConfig() if adv_config is None else adv_config
-    x, y = torch.as_tensor(x), torch.as_tensor(y)
-    if (
-        x.ndim != 4
-        or x.shape[1] != 1
-        or x.shape[2] != x.shape[3]
-        or y.ndim != 1
-        or len(y) != len(x)
-    ):
-        raise ValueError(
-            f"x must be (N, 1, H, H) images with y (N,) labels; got {tuple(x.shape)} and "
-            f"{tuple(y.shape)}."
-        )
-    present = sorted(int(v) for v in torch.unique(y))
-    labels = present if labels is None else sorted(int(v) for v in labels)
-    for label in labels:
-        if int((y == label).sum()) == 0:
-            raise ValueError(
-                f"label {label} has no training images (labels present: {present}); "
-                "drop it from the requested classes or add data for it."
-            )
-    size = x.shape[-1]
-    evaluator = None
-    if isinstance(quality, QualityEvaluator):
-        evaluator = quality
-    elif quality:
-        evaluator = QualityEvaluator(x, y, seed=child_seed(seed, "quality"))
-    gens, histories, walls, d_params = {}, {}, {}, None
-    for label in labels:
-        result = _fit_one(
-            kind,
-            x[y == label],
-            label,
-            size,
-            gan_config,
-            adv_config,
-            seed=seed,
-            evaluator=evaluator,
-            out_dir=out_dir,
-            resume=resume,
-            progress=progress,
-        )
-        gens[label], histories[label] = result.generator, result.history
-        walls[label] = result.wall_time
-        d_params = count_parameters(result.discriminator)["total"]
-    return ClassGenerators(
-        kind,
-        size,
-        gan_config,
-        gens,
-        histories,
-        classes=classes,
-        discriminator_parameters=d_params,
-        wall_time=walls,
-    )
-
-
-def _fit_one(
-    kind, xs, label, size, gan_config, adv_config, *, seed, evaluator, out_dir, resume, progress
-) -> GANResult:
-    s = child_seed(seed, "gan", kind, label)
-    G, D = build_gan(kind, size, gan_config, generator=make_generator(s, "init"))
-    sub = Path(out_dir) / f"class_{label}" if out_dir is not None else None
-    if sub is not None:
-        sub.mkdir(parents=True, exist_ok=True)
-    q = partial(evaluator, label=label) if evaluator is not None else None
-    return train_gan(
-        G,
-        D,
-        xs,
-        adv_config,
-        seed=s,
-        out_dir=sub,
-        resume=resume,
-        progress=progress,
-        quality=q,
-        meta=gan_meta(kind, size, gan_config, label),
-        desc=f"{kind} class {label}",
-    )
+def selection_record(history: dict, last_iteration: int, used_best: bool) -> dict:
+    """Which iteration's weights a bank keeps, and the best training-set score seen."""
+    best = history.get("best") or None
+    scores = {r["iteration"]: selection_score(r) for r in history.get("quality", [])}
+    iteration = best["iteration"] if (used_best and best) else int(last_iteration)
+    score = scores.get(iteration)
+    return {
+        "iteration": iteration,
+        "score": score if score is None or math.isfinite(score) else None,
+        "best_iteration": best["iteration"] if best else None,
+        "best_score": best["score"] if best and math.isfinite(best["score"]) else None,
+    }
