@@ -2,8 +2,9 @@
 
 The library's checks, the CLI's ``choices=`` and the experiment configs all read these
 tuples; a test checks that every CLI choice list equals its registry entry. Adding a
-generator kind means adding it to ``GENERATOR_KINDS`` (and teaching ``qaug.models.build_gan``
-and ``qaug.train.default_adversarial_config`` to build it): the augmentation methods
+generator kind means adding it to ``GENERATOR_KINDS`` plus its builder (a "module:function"
+entry in ``qaug.models.GENERATOR_BUILDERS``) and its tuned loop settings (``_KIND_DEFAULTS`` of
+``qaug.train._adversarial_config``; a test checks all three agree): the augmentation methods
 (``<kind>``, ``<kind>_customized``), the CLI choices and the per-kind config slots
 (``gan.<kind>``, ``adversarial.<kind>`` of an experiment) follow from it.
 
