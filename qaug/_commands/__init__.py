@@ -4,6 +4,6 @@
 code). Heavy imports happen inside ``func`` so that ``qaug --help`` stays fast.
 """
 
-from qaug._commands import augment, classifier, experiments, export, gan
+from qaug._commands import augment, bench, classifier, experiments, export, gan
 
-COMMAND_MODULES = (classifier, gan, augment, experiments, export)
+COMMAND_MODULES = (classifier, gan, augment, experiments, export, bench)

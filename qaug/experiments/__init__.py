@@ -23,6 +23,8 @@ from ._config import (
     run_key,
 )
 from ._executor import Executor, LocalExecutor
+from ._genbench import BenchConfig, bench_variants, dry_run_config, gan_config_for, run_bench
+from ._genbench_report import bench_generators
 from ._report import write_report
 from ._reproduce import reproduce
 from ._results import load_results
@@ -63,4 +65,11 @@ __all__ = [
     "paired_compare",
     "evaluate_claims",
     "RULES",
+    # generator benchmark
+    "BenchConfig",
+    "bench_generators",
+    "bench_variants",
+    "gan_config_for",
+    "run_bench",
+    "dry_run_config",
 ]

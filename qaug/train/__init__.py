@@ -13,6 +13,8 @@ from ._classifier import TrainResult, train_classifier
 from ._evaluate import EvalResult, evaluate, predict_proba
 from ._fit_generators import fit_class_generators
 from ._generators import ClassGenerators
+from ._metrics import frechet_distance, median_bandwidth, mmd_rbf, ndb_jsd, precision_recall
+from ._protocol import PROTOCOL_METRICS, SampleProtocol, train_small_classifier
 from ._quality import FeatureExtractor, QualityEvaluator, diversity, fid, iterations_to_target, kid
 from ._train_config import TrainConfig
 
@@ -41,4 +43,13 @@ __all__ = [
     "fid",
     "diversity",
     "iterations_to_target",
+    # one evaluation protocol for generated samples
+    "SampleProtocol",
+    "PROTOCOL_METRICS",
+    "train_small_classifier",
+    "frechet_distance",
+    "mmd_rbf",
+    "median_bandwidth",
+    "precision_recall",
+    "ndb_jsd",
 ]

@@ -36,6 +36,7 @@ __all__ = [
     "QualityEvaluator",
     "kid",
     "fid",
+    "frechet_from_moments",
     "diversity",
     "iterations_to_target",
     "LOWER_IS_BETTER",
@@ -83,6 +84,19 @@ def _shrunk_cov(f: np.ndarray) -> np.ndarray:
     return cov
 
 
+def frechet_from_moments(mu1, c1, mu2, c2) -> float:
+    """``|mu1 - mu2|^2 + tr(C1 + C2 - 2 (C1 C2)^(1/2))`` for means ``(d,)``, covariances ``(d, d)``."""
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    c1, c2 = np.asarray(c1, np.float64), np.asarray(c2, np.float64)
+    # tr sqrt(C1 C2) = sum sqrt(eig(S C2 S)) with S = C1^(1/2); S C2 S is symmetric PSD.
+    w, v = np.linalg.eigh(c1)
+    s = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    eig = np.linalg.eigvalsh(s @ c2 @ s)
+    tr_sqrt = np.sqrt(np.clip(eig, 0, None)).sum()
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(c1) + np.trace(c2) - 2 * tr_sqrt)
+
+
 def fid(real_features, fake_features) -> float:
     """Frechet distance ``|mu_r - mu_f|^2 + tr(C_r + C_f - 2 (C_r C_f)^(1/2))``.
 
@@ -93,14 +107,7 @@ def fid(real_features, fake_features) -> float:
     y = _as_features(fake_features).numpy()
     if len(x) < 2 or len(y) < 2:
         raise ValueError(f"fid needs at least 2 samples on each side; got {len(x)} and {len(y)}.")
-    c1, c2 = _shrunk_cov(x), _shrunk_cov(y)
-    # tr sqrt(C1 C2) = sum sqrt(eig(S C2 S)) with S = C1^(1/2); S C2 S is symmetric PSD.
-    w, v = np.linalg.eigh(c1)
-    s = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
-    eig = np.linalg.eigvalsh(s @ c2 @ s)
-    tr_sqrt = np.sqrt(np.clip(eig, 0, None)).sum()
-    diff = x.mean(0) - y.mean(0)
-    return float(diff @ diff + np.trace(c1) + np.trace(c2) - 2 * tr_sqrt)
+    return frechet_from_moments(x.mean(0), _shrunk_cov(x), y.mean(0), _shrunk_cov(y))
 
 
 def diversity(x: torch.Tensor) -> float:

@@ -1,0 +1,196 @@
+"""Outputs of the generator benchmark: per-run CSV, mean +- std table (Markdown, CSV), sample grids."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from qaug.train import PROTOCOL_METRICS
+
+__all__ = ["aggregate", "write_bench_outputs", "bench_generators", "TABLE_COLUMNS"]
+
+# (metric key, column title, digits) of the Markdown table.
+TABLE_COLUMNS = (
+    ("pixel_fd", "pixel FD", 2), ("mmd", "MMD", 4), ("fid", "FID", 2), ("kid", "KID", 3),
+    ("precision", "precision", 2), ("recall", "recall", 2), ("ndb", "NDB", 1),
+    ("jsd", "JSD", 3), ("accuracy", "ref. acc", 2), ("tstr_accuracy", "TSTR acc", 2),
+    ("diversity_ratio", "div. ratio", 2), ("wall_s", "wall s", 0), ("peak_rss_mb", "peak MB", 0),
+)
+_RUN_COLUMNS = ("size", "variant", "seed", "g_quantum", "g_classical", "g_total", "d_total",
+                *PROTOCOL_METRICS, "ndb", "wall_s", "max_class_s", "peak_rss_mb")
+
+
+def _flat(rec: dict) -> dict:
+    p = rec.get("params") or {}
+    walls = list((rec.get("class_wall_s") or {}).values())
+    row = {"size": rec["size"], "variant": rec["variant"], "seed": rec["seed"],
+           "g_quantum": p.get("quantum"), "g_classical": p.get("classical"),
+           "g_total": p.get("total"), "d_total": p.get("discriminator"),
+           "wall_s": rec["wall_s"], "max_class_s": max(walls) if walls else None,
+           "peak_rss_mb": rec["peak_rss_mb"]}
+    row.update({m: rec["metrics"].get(m) for m in (*PROTOCOL_METRICS, "ndb")})
+    return row
+
+
+def aggregate(records: list[dict]) -> list[dict]:
+    """One row per (size, variant): mean and std (ddof 1) over seeds of every column."""
+    groups: dict[tuple, list[dict]] = {}
+    for rec in records:
+        groups.setdefault((rec["size"], rec["variant"]), []).append(_flat(rec))
+    out = []
+    for (size, variant), rows in groups.items():
+        agg = {"size": size, "variant": variant, "n_seeds": len(rows)}
+        for key in ("g_quantum", "g_classical", "g_total", "d_total"):
+            agg[key] = rows[0][key]
+        for key in (*PROTOCOL_METRICS, "ndb", "wall_s", "max_class_s", "peak_rss_mb"):
+            vals = [r[key] for r in rows if r[key] is not None]
+            agg[f"{key}_mean"] = float(np.mean(vals)) if vals else None
+            agg[f"{key}_std"] = float(np.std(vals, ddof=1)) if len(vals) > 1 else None
+        out.append(agg)
+    return out
+
+
+def _cell(row: dict, key: str, digits: int) -> str:
+    m, s = row.get(f"{key}_mean"), row.get(f"{key}_std")
+    if m is None or not math.isfinite(m):
+        return "-"
+    return f"{m:.{digits}f}" + (f" ± {s:.{digits}f}" if s is not None else "")
+
+
+def _params(row: dict) -> str:
+    if row["g_total"] is None:
+        return "-"
+    return f"{row['g_total']} ({row['g_quantum']} q) / {row['d_total']}"
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _markdown(agg: list[dict], header: list[str]) -> str:
+    lines = list(header)
+    for size in sorted({r["size"] for r in agg}):
+        rows = [r for r in agg if r["size"] == size]
+        lines += ["", f"### {size}x{size}", "",
+                  "| kind | G params (quantum) / D | " + " | ".join(t for _, t, _ in TABLE_COLUMNS)
+                  + " |", "|---" * (len(TABLE_COLUMNS) + 2) + "|"]
+        for r in rows:
+            lines.append(f"| {r['variant']} | {_params(r)} | "
+                         + " | ".join(_cell(r, k, d) for k, _, d in TABLE_COLUMNS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _figure(out: Path, size: int, names: list[str], seed: int) -> Path | None:
+    grids = []
+    for name in names:
+        path = out / "runs" / f"{name}-{size}-s{seed}.npz"
+        if path.is_file():
+            grids.append((name, np.load(path)["samples"]))  # (k, n, H, W) uint8
+    if not grids:
+        return None
+    k, n = grids[0][1].shape[:2]
+    fig = Figure(figsize=(0.45 * k * n + 1.2, 0.5 * len(grids) + 0.4))
+    for i, (name, s) in enumerate(grids):
+        ax = fig.add_subplot(len(grids), 1, i + 1)
+        row = np.concatenate([np.concatenate(list(s[c]), axis=1) for c in range(k)], axis=1)
+        ax.imshow(row, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+    fig.suptitle(f"{size}x{size}, seed {seed}: {n} samples per class", fontsize=9)
+    fig.tight_layout()
+    path = out / f"samples_{size}.png"
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def write_bench_outputs(records: list[dict], out: str | Path, header: list[str]) -> dict:
+    """Write ``results.csv`` (per run), ``summary.csv``, ``report.md`` and ``samples_<size>.png``.
+
+    Args:
+        records: run records of :func:`qaug.experiments.run_bench`.
+        out: the benchmark folder.
+        header: Markdown lines put above the tables (command, settings, machine).
+
+    Returns:
+        ``{"report", "results", "summary", "figures"}`` paths.
+    """
+    out = Path(out)
+    _write_csv(out / "results.csv", [_flat(r) for r in records])
+    agg = aggregate(records)
+    _write_csv(out / "summary.csv", agg)
+    (out / "report.md").write_text(_markdown(agg, header))
+    names = list(dict.fromkeys(r["variant"] for r in records))
+    seed = min(r["seed"] for r in records)
+    figures = [p for size in sorted({r["size"] for r in records})
+               if (p := _figure(out, size, names, seed)) is not None]
+    return {"report": out / "report.md", "results": out / "results.csv",
+            "summary": out / "summary.csv", "figures": figures}
+
+
+def bench_generators(cfg, out: str | Path, *, jobs: int = 1, progress: bool = True,
+                     overwrite: bool = False, argv: list[str] | None = None) -> dict:
+    """Run the generator benchmark ``cfg`` into ``out`` (resuming) and write all its outputs.
+
+    A folder of an earlier benchmark resumes: finished runs with the same settings are
+    skipped; a finished run with other settings stops it (nothing is overwritten).
+
+    Args:
+        cfg: a :class:`qaug.experiments.BenchConfig`.
+        out: output folder (``config.json``, ``run.json``, ``runs/``, ``report.md``, CSVs,
+            ``samples_<size>.png``).
+        jobs: worker processes (one torch thread each).
+        progress: tqdm bar over runs.
+        overwrite: delete earlier runs in ``out`` first (``runs/*.json``, ``runs/*.npz``).
+        argv: the command line to record (default ``sys.argv``).
+
+    Returns:
+        The paths of :func:`write_bench_outputs` plus ``"records"`` (every run's record).
+    """
+    import time
+
+    from qaug._config import config_to_dict
+    from qaug._io import run_info, write_json
+    from qaug.experiments._genbench import run_bench
+
+    out = Path(out)
+    if overwrite and (out / "runs").is_dir():
+        for p in [*(out / "runs").glob("*.json"), *(out / "runs").glob("*.npz")]:
+            p.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "config.json", config_to_dict(cfg))
+    start = time.perf_counter()
+    records = run_bench(cfg, out, jobs=jobs, progress=progress)
+    info = {**run_info(None, argv), "wall_s": time.perf_counter() - start, "jobs": jobs,
+            "runs_total": len(records),
+            "runs_wall_s_sum": float(sum(r["wall_s"] for r in records))}
+    write_json(out / "run.json", info)
+    cmd = " ".join(info.get("argv") or [])
+    header = [
+        "# Generator benchmark", "",
+        f"Command: `{cmd}`", "",
+        f"Variants: {', '.join(cfg.selected)} (+ `real`: generator-training images scored as "
+        f"if generated). Sizes {list(cfg.sizes)}, seeds {list(cfg.seeds)}, MNIST digits "
+        f"{list(cfg.classes)}, one generator per class; iterations per class: "
+        f"{cfg.iterations or 'each kind default'}; `upconv` matches the trainable count of "
+        f"`{cfg.match}` within 10%.", "",
+        f"Protocol (`qaug.train.SampleProtocol`): per class {cfg.n_train} training images, "
+        f"{cfg.n_reference} reference images (train the feature CNN and reference classifier), "
+        f"{cfg.n_heldout} held-out images (every metric compares {cfg.n_samples} generated "
+        f"images per class with them; all three disjoint). Values: mean ± std over seeds; "
+        f"metrics are class means except NDB/JSD ({cfg.n_bins} bins) and TSTR (all classes). "
+        "Lower is better for pixel FD, MMD, FID, KID, NDB, JSD.", "",
+        f"Wall time {info['wall_s']:.0f} s for the runs done now with {jobs} job(s) "
+        f"(sum of run wall times {info['runs_wall_s_sum']:.0f} s); `wall s` includes scoring, "
+        "`peak MB` is the worker's resident memory during the run.",
+    ]
+    paths = write_bench_outputs(records, out, header)
+    return {**paths, "records": records}
