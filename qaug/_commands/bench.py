@@ -54,12 +54,11 @@ def _cmd_bench(args) -> int:
     if args.quick:
         fields.setdefault("seeds", (0,))
         fields["iterations"] = 300
-    if args.iterations is not None:
-        fields["iterations"] = args.iterations
     cfg = BenchConfig(**fields)
     if args.dry_run:
         cfg = dry_run_config(cfg)
-    cfg = dataclasses.replace(cfg)
+    if args.iterations is not None:  # wins over --quick and --dry-run
+        cfg = dataclasses.replace(cfg, iterations=args.iterations)
     n = len(cfg.sizes) * len(cfg.seeds) * (len(cfg.selected) + 1)
     print(f"bench-generators: {n} runs ({len(cfg.selected)} variants + real, sizes "
           f"{list(cfg.sizes)}, seeds {list(cfg.seeds)}) into {args.out} with {args.jobs} "

@@ -31,9 +31,10 @@ import torch
 
 from qaug._config import config_hash, config_to_dict
 from qaug._io import read_json, write_json
+from qaug._registry import GENERATOR_KINDS
 from qaug._seed import child_seed
 from qaug.data import load_dataset
-from qaug.models import GENERATOR_KINDS, GANConfig, build_gan, count_parameters, fit_qgan_to_image
+from qaug.models import GANConfig, build_gan, count_parameters, fit_qgan_to_image
 from qaug.train import (
     QualityEvaluator,
     SampleProtocol,

@@ -41,7 +41,7 @@ def estimated_cost(payload) -> float:
     """Rough relative cost of a run or bank payload, to start the longest tasks first."""
     if isinstance(payload, tuple):  # a bank: (config, kind)
         config, kind = payload
-        per_it = {"qgan": 1.0, "gan": 0.5, "dcgan": 0.7}[kind]
+        per_it = {"qgan": 1.0, "gan": 0.5, "dcgan": 0.7}.get(kind, 1.0)
         iterations = getattr(config.adversarial, kind).iterations
         return 50.0 + per_it * iterations * len(config.data.classes)
     config = payload

@@ -24,6 +24,7 @@ from ._noisy import noisy, noisy_layers
 from ._params import count_parameters
 from ._qgan import QGANGenerator
 from ._quantum_layers import PatchQuantumGenerator, QuanvCircuit, ReuploadingVQCLayer, VQCLayer
+from ._upconv import MATCH_TOLERANCE, UpConvGenerator, upconv_config_for_params, upconv_parameter_count
 
 __all__ = [
     # quantum layers
@@ -63,4 +64,9 @@ __all__ = [
     "GENERATOR_BUILDERS",
     "dcgan_width_for_params",
     "fit_qgan_to_image",
+    # the parameter-matched classical generator
+    "UpConvGenerator",
+    "upconv_config_for_params",
+    "upconv_parameter_count",
+    "MATCH_TOLERANCE",
 ]

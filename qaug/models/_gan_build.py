@@ -58,6 +58,7 @@ GENERATOR_BUILDERS: dict[str, object] = {
     "qgan": _build_qgan,
     "gan": _build_mlp,
     "dcgan": _build_dcgan,
+    "upconv": "qaug.models._upconv:build_upconv",
 }
 _AUTO_DISCRIMINATOR = {"dcgan": "dcgan"}
 

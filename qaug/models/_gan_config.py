@@ -47,7 +47,8 @@ class GANConfig:
             latent size is ``n_qubits`` (U[0, pi/2) noise, as in the demo).
         gan_hidden: hidden widths of the MLP generator.
         dcgan_width: base channel count of the DCGAN generator and discriminator (see
-            ``dcgan_width_for_params`` to match a parameter budget).
+            ``dcgan_width_for_params`` to match a parameter budget), and the channel count
+            of the ``upconv`` generator (see ``upconv_config_for_params``).
         discriminator: ``"auto"`` (MLP for qgan/gan, the DCGAN discriminator for dcgan),
             ``"mlp"``, ``"cnn"`` (small conv net) or ``"dcgan"``.
         disc_hidden: hidden widths of the MLP discriminator; empty = scaled to the image:

@@ -28,7 +28,7 @@ from qaug.models._gan_config import GANConfig, _check_image_size, _check_positiv
 from qaug.models._init import make_conv2d, make_linear, resolve_generator
 
 __all__ = ["UpConvGenerator", "upconv_parameter_count", "upconv_config_for_params",
-           "MATCH_TOLERANCE"]
+           "build_upconv", "MATCH_TOLERANCE"]
 
 MATCH_TOLERANCE = 0.10  # "parameter-matched": within 10% of the target count
 _MIN_LATENT, _MAX_LATENT, _MAX_WIDTH = 4, 64, 64
@@ -83,6 +83,18 @@ class UpConvGenerator(nn.Module):
         h = F.relu(self.conv1(h))
         h = F.interpolate(h, size=(self.image_size, self.image_size), mode="nearest")
         return torch.sigmoid(self.conv2(h))  # (n, 1, H, W)
+
+
+def build_upconv(image_size: int, config: GANConfig, generator: torch.Generator):
+    """``(G, D)`` of kind ``"upconv"`` (``build_gan``'s builder): width ``config.dcgan_width``.
+
+    The discriminator follows ``config.discriminator`` ("auto": the MLP one, as for the QGAN,
+    so a matched comparison differs in the generator only).
+    """
+    from qaug.models._gan_build import build_discriminator  # _gan_build names this module
+
+    G = UpConvGenerator(config.latent_dim, image_size, config.dcgan_width, generator=generator)
+    return G, build_discriminator("upconv", image_size, config, generator)
 
 
 def upconv_config_for_params(target: int, image_size: int, config: GANConfig | None = None,

@@ -118,6 +118,8 @@ _KIND_DEFAULTS = {
     "qgan": {"iterations": 1000},
     "gan": {"iterations": 1000, "optimizer": "adam", "lr_g": 1e-3, "lr_d": 1e-3},
     "dcgan": {"iterations": 1000, "optimizer": "adam", "lr_g": 1e-3, "lr_d": 1e-3},
+    # the parameter-matched conv generator trains like the other classical networks
+    "upconv": {"iterations": 1000, "optimizer": "adam", "lr_g": 1e-3, "lr_d": 1e-3},
 }
 
 
