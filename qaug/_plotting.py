@@ -9,7 +9,8 @@ or a folder dataset's sub-folder names).
   :func:`curves_figure`;
 - ``train-classifier``: :func:`confusion_figure`;
 - ``train-gan`` / ``generate``: :func:`save_grid`, :func:`losses_figure`, :func:`quality_figure`;
-- ``augment``: :func:`sources_figure`.
+- ``augment``: :func:`sources_figure`;
+- ``bench-generators``: :func:`kinds_grid_figure`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 
 __all__ = ["new_figure", "accuracy_figure", "per_class_figure", "samples_figure",
            "curves_figure", "confusion_figure", "save_grid", "losses_figure", "quality_figure",
-           "sources_figure"]
+           "sources_figure", "kinds_grid_figure"]
 
 
 def new_figure(figsize: tuple[float, float]):
@@ -268,6 +269,23 @@ def sources_figure(path: Path, x: Any, y: Any, sources: np.ndarray, classes: lis
                 ax.set_title(s, fontsize=9)
             if j == 0:
                 ax.set_ylabel(f"class {classes[i]}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return path
+
+
+def kinds_grid_figure(path: Path, grids: list[tuple[str, Any]], title: str) -> Path:
+    """One row per generator kind: ``(name, samples (k, n, H, W) in 0..255)``, classes side by side."""
+    k, n = np.asarray(grids[0][1]).shape[:2]
+    fig = new_figure((0.45 * k * n + 1.2, 0.5 * len(grids) + 0.4))
+    for i, (name, s) in enumerate(grids):
+        s = np.asarray(s)
+        ax = fig.add_subplot(len(grids), 1, i + 1)
+        row = np.concatenate([np.concatenate(list(s[c]), axis=1) for c in range(len(s))], axis=1)
+        ax.imshow(row, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        _no_ticks(ax)
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     return path

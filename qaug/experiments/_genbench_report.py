@@ -7,8 +7,8 @@ import math
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
+from qaug._plotting import kinds_grid_figure
 from qaug.train import PROTOCOL_METRICS
 
 __all__ = ["aggregate", "write_bench_outputs", "bench_generators", "TABLE_COLUMNS"]
@@ -96,20 +96,9 @@ def _figure(out: Path, size: int, names: list[str], seed: int) -> Path | None:
             grids.append((name, np.load(path)["samples"]))  # (k, n, H, W) uint8
     if not grids:
         return None
-    k, n = grids[0][1].shape[:2]
-    fig = Figure(figsize=(0.45 * k * n + 1.2, 0.5 * len(grids) + 0.4))
-    for i, (name, s) in enumerate(grids):
-        ax = fig.add_subplot(len(grids), 1, i + 1)
-        row = np.concatenate([np.concatenate(list(s[c]), axis=1) for c in range(k)], axis=1)
-        ax.imshow(row, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
-    fig.suptitle(f"{size}x{size}, seed {seed}: {n} samples per class", fontsize=9)
-    fig.tight_layout()
-    path = out / f"samples_{size}.png"
-    fig.savefig(path, dpi=100)
-    return path
+    n = grids[0][1].shape[1]
+    return kinds_grid_figure(out / f"samples_{size}.png", grids,
+                             f"{size}x{size}, seed {seed}: {n} samples per class")
 
 
 def write_bench_outputs(records: list[dict], out: str | Path, header: list[str]) -> dict:

@@ -61,7 +61,7 @@ def test_exception_bank_returning_wrong_shape():
 def test_exception_bad_kind():
     x, y = make_data()
     with pytest.raises(
-        ValueError, match=r"'generator_kind' parameter .* one of \['qgan', 'gan', 'dcgan'\]"
+        ValueError, match=r"'generator_kind' parameter .* one of \['qgan', 'gan', 'dcgan'"
     ):
         GenerativeAugmenter(generator_kind="vae").fit_resample(x, y)
 
