@@ -6,7 +6,7 @@
 """
 
 from ._augment_config import METHODS, AugmentConfig, generator_kind, is_customized
-from ._banks import ensure_bank, obtain_bank
+from ._banks import ensure_bank, obtain_bank, train_bank_files
 from ._claims import RULES, evaluate_claims
 from ._config import (
     AdversarialConfigs,
@@ -54,6 +54,7 @@ __all__ = [
     "preset_names",
     "preset_path",
     "ensure_bank",
+    "train_bank_files",
     "obtain_bank",
     "Executor",
     "LocalExecutor",

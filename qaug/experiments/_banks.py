@@ -13,6 +13,7 @@ In a sweep all classifiers and both QGAN strategies of a seed reuse one QGAN ban
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from qaug.data import DatasetSplits, load_dataset_from_config
 from qaug.experiments._config import ExperimentConfig, bank_key
 from qaug.train import ClassGenerators, QualityEvaluator, fit_class_generators, iterations_to_target
 
-__all__ = ["ensure_bank", "obtain_bank", "bank_summary", "generator_metrics", "N_GRID"]
+__all__ = ["ensure_bank", "train_bank_files", "obtain_bank", "bank_summary", "generator_metrics",
+           "N_GRID"]
 
 N_GRID = 8  # generated samples per class kept in the summary for the report's image grids
 _QUALITY_KEYS = QUALITY_METRICS
@@ -37,15 +39,27 @@ def _bank_dir(cache_dir: str | Path, key: str) -> Path:
 
 
 def ensure_bank(payload: tuple[ExperimentConfig, str], cache_dir: str | Path | None) -> dict:
-    """Train and cache the bank for ``payload = (config, kind)`` unless cached; its summary.
-
-    The sweep's first phase calls this once per needed bank (picklable, module level).
-    """
+    """Train and cache the bank for ``payload = (config, kind)`` unless cached; its summary."""
     config, kind = payload
     if cache_dir is None:
         raise ValueError("ensure_bank needs a cache_dir to store the bank in.")
     _, summary = obtain_bank(config, kind, cache_dir)
     return summary
+
+
+def train_bank_files(payload: tuple[ExperimentConfig, str],
+                     cache_dir: str | Path | None = None) -> dict[str, bytes]:
+    """Train the bank of ``payload = (config, kind)``; its cache files, written nowhere.
+
+    The sweep's first phase runs this on a worker (picklable, module level); the driver
+    writes the returned ``{"bank.pt": ..., "summary.json": ...}`` (marker last) into
+    ``<cache>/banks/<key>/``, the same bytes :func:`obtain_bank` would have saved.
+    """
+    config, kind = payload
+    bank, summary = obtain_bank(config, kind, None)
+    with tempfile.TemporaryDirectory(prefix="qaug-bank-") as tmp:  # the writers' exact bytes
+        return {"bank.pt": bank.save(Path(tmp) / "bank.pt").read_bytes(),
+                "summary.json": write_json(Path(tmp) / "summary.json", summary).read_bytes()}
 
 
 def obtain_bank(config: ExperimentConfig, kind: str, cache_dir: str | Path | None,

@@ -1,7 +1,14 @@
 """Where the runs of a sweep execute: the ``Executor`` protocol and a local process pool.
 
 A distributed engine (Ray, Dask) plugs in by implementing ``map``; the sweep only needs the
-results back, in any order, as they finish (each result carries its own key).
+results back, in any order, as they finish (each result carries its own key). Workers never
+write files: results and trained banks come back to the driver, which alone writes the sweep
+folder. Two optional attributes tell the sweep how to reach its workers:
+
+- ``shares_filesystem`` (default True): workers can read the driver's bank cache. When False
+  (:class:`qaug.experiments.RayExecutor`), each bank is handed to ``share`` once and the runs
+  receive the returned handle (``handle.get()`` gives the value back on the worker).
+- a task whose worker died and could not be retried comes back as a :class:`TaskLost`.
 """
 
 from __future__ import annotations
@@ -10,9 +17,10 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Executor", "LocalExecutor", "MP_CONTEXTS"]
+__all__ = ["Executor", "LocalExecutor", "MP_CONTEXTS", "TaskLost", "Shared"]
 
 MP_CONTEXTS = ("spawn", "forkserver")
 
@@ -24,6 +32,25 @@ class Executor(Protocol):
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         """Apply ``fn`` to every item; yield each result as it finishes (order not kept)."""
         ...
+
+
+@dataclass(frozen=True)
+class TaskLost:
+    """Yielded by ``map`` instead of a result: the item's worker died and retries are spent."""
+
+    item: Any
+    error: str
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A value handed to every task that needs it (``share``); ``get()`` returns it."""
+
+    value: Any
+
+    def get(self) -> Any:
+        """The shared value."""
+        return self.value
 
 
 def _init_worker() -> None:
@@ -58,6 +85,12 @@ class LocalExecutor:
         self.jobs = jobs
         self.context = context
         self._pool: ProcessPoolExecutor | None = None
+
+    shares_filesystem = True  # local workers read the driver's bank cache directly
+
+    def share(self, value: Any) -> Shared:
+        """A handle to ``value`` for tasks (unused by the sweep here: workers share the disk)."""
+        return Shared(value)
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         """Apply ``fn`` to every item; results come back as they finish."""

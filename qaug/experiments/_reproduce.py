@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from qaug._io import read_json, run_info, write_json
-from qaug.experiments._banks import ensure_bank
+from qaug.experiments._banks import train_bank_files
 from qaug.experiments._config import SweepConfig, run_key
 from qaug.experiments._executor import Executor, LocalExecutor
 from qaug.experiments._report import write_report
@@ -58,7 +58,7 @@ def reproduce(
     configs = [cfg for _, cfg in sweep.expand()]
     try:
         summary = run_sweep(configs, out, run_fn=run_fn, key_fn=run_key, banks_fn=bank_requests,
-                            bank_fn=ensure_bank, cost_fn=estimated_cost, executor=executor,
+                            bank_fn=train_bank_files, cost_fn=estimated_cost, executor=executor,
                             progress=progress)
     finally:
         if own:

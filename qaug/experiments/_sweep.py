@@ -10,14 +10,19 @@ Folder layout (``out``)::
 Two phases: first every generator bank that some run needs and that is not cached yet is
 trained once (in parallel), then the classifier runs execute and load the banks. A run is
 skipped when ``runs/<hash>.json`` exists, so an interrupted sweep resumes where it stopped.
-A failing run writes its error file and the sweep goes on.
+A failing run gets its error file and the sweep goes on.
+
+Workers only compute: each task returns its record (and a bank its files), and the driver
+(this process) writes every file of the folder as results arrive, so no shared filesystem is
+needed and a killed driver loses only the tasks still in flight. Executors whose workers do
+not share the driver's disk (``shares_filesystem = False``) get each needed bank once through
+``executor.share``; a run task unpacks it into a private temporary cache on its worker.
 """
 
 from __future__ import annotations
 
 import shutil
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +33,7 @@ from tqdm.auto import tqdm
 from qaug._config import config_to_dict
 from qaug._io import read_json, run_info, write_json
 from qaug.experiments._executor import Executor, LocalExecutor
+from qaug.experiments._tasks import Task, execute_task, read_bank_files, store_result, task_of
 
 __all__ = ["run_sweep", "open_sweep_folder", "SweepSummary", "SweepMismatchError"]
 
@@ -36,43 +42,6 @@ SWEEP_FILE = "sweep.json"
 
 class SweepMismatchError(FileExistsError):
     """The output folder holds results of a different sweep configuration."""
-
-
-@dataclass(frozen=True)
-class _Task:
-    """One unit of work for a worker: ``fn(payload, cache_dir=...)`` saved under ``path``."""
-
-    key: str
-    fn: Callable[..., dict]
-    payload: Any
-    path: str
-    cache_dir: str | None
-    seed: int | None = None
-    save_config: bool = True
-
-
-def _execute(task: _Task) -> dict:
-    """Run one task in a worker, write its result or error file, return a small status."""
-    path = Path(task.path)
-    err_path = path.with_name(path.name.replace(".json", ".error.json"))
-    started = time.perf_counter()
-    cfg = config_to_dict(task.payload)
-    try:
-        metrics = task.fn(task.payload, cache_dir=task.cache_dir)
-    except Exception as e:  # noqa: BLE001 - one failing run must not kill the sweep
-        write_json(err_path, {"key": task.key, "status": "error", "config": cfg,
-                              "error": f"{type(e).__name__}: {e}",
-                              "traceback": traceback.format_exc(),
-                              "wall_s": time.perf_counter() - started,
-                              "run_info": run_info(task.seed)})
-        return {"key": task.key, "status": "error", "error": f"{type(e).__name__}: {e}"}
-    if task.save_config:
-        write_json(path, {"key": task.key, "status": "ok", "config": cfg, "metrics": metrics,
-                          "wall_s": time.perf_counter() - started,
-                          "run_info": run_info(task.seed)})
-    if err_path.exists():
-        err_path.unlink()
-    return {"key": task.key, "status": "ok"}
 
 
 @dataclass
@@ -154,9 +123,11 @@ def run_sweep(
         run_fn: ``run_fn(config, cache_dir=...) -> metrics`` (module-level, picklable).
         key_fn: ``config -> hash`` naming ``runs/<hash>.json``.
         banks_fn: ``config -> [(bank_key, bank_payload), ...]`` banks a run needs.
-        bank_fn: ``bank_fn(bank_payload, cache_dir=...)`` trains and caches one bank.
+        bank_fn: ``bank_fn(bank_payload, cache_dir=None) -> {file name: bytes}`` trains one
+            bank and returns its cache files (the completeness marker ``summary.json``
+            last); the driver writes them to ``cache/banks/<bank_key>/``.
         cost_fn: estimated cost of a config; the most expensive runs start first.
-        executor: where tasks run (``LocalExecutor(1)`` by default).
+        executor: where tasks run (``LocalExecutor(1)`` by default; see ``_executor.py``).
         progress: show one tqdm bar over banks and runs.
 
     Returns:
@@ -189,25 +160,36 @@ def run_sweep(
     bar = tqdm(total=len(bank_todo) + len(todo), desc=f"sweep {out.name}", disable=not progress,
                unit="task")
     bar.set_postfix(cached=summary.n_cached)
-    bank_tasks = [_Task(b, bank_fn, p, str(bank_dir / f"{b}.json"), str(cache_dir),
-                        getattr(p, "seed", None), save_config=False) for b, p in bank_todo.items()]
-    for status in executor.map(_execute, _longest_first(bank_tasks, cost_fn)):
+    bank_tasks = {b: Task(b, bank_fn, p, str(bank_dir / f"{b}.json"), None,
+                           getattr(p, "seed", None), save_config=False)
+                  for b, p in bank_todo.items()}
+    for status in executor.map(execute_task, _longest_first(list(bank_tasks.values()), cost_fn)):
+        status = store_result(task_of(status, bank_tasks), status, bank_dir)
         if status["status"] == "ok":
             summary.n_banks_trained += 1
         else:
             summary.failed_banks[status["key"]] = status["error"]
         bar.update(1)
 
-    tasks = []
+    remote = not getattr(executor, "shares_filesystem", True)
+    handles: dict[str, Any] = {}
+    tasks = {}
     for k, cfg in todo.items():
         broken = [b for b in needs.get(k, []) if b in summary.failed_banks]
         if broken:
             _record_bank_failure(runs_dir / f"{k}.error.json", k, cfg, broken, summary, bank_dir)
             bar.update(1)
             continue
-        tasks.append(_Task(k, run_fn, cfg, str(runs_dir / f"{k}.json"),
-                           str(cache_dir), getattr(cfg, "seed", None)))
-    for status in executor.map(_execute, _longest_first(tasks, cost_fn)):
+        shared = None
+        if remote:  # each bank goes to the executor once, however many runs need it
+            for b in needs.get(k, []):
+                if b not in handles:
+                    handles[b] = executor.share(read_bank_files(bank_dir / b))
+            shared = {b: handles[b] for b in needs.get(k, [])}
+        tasks[k] = Task(k, run_fn, cfg, str(runs_dir / f"{k}.json"), str(cache_dir),
+                         getattr(cfg, "seed", None), shared=shared)
+    for status in executor.map(execute_task, _longest_first(list(tasks.values()), cost_fn)):
+        status = store_result(task_of(status, tasks), status, bank_dir)
         if status["status"] == "ok":
             summary.n_done += 1
         else:
@@ -219,7 +201,7 @@ def run_sweep(
     return summary
 
 
-def _longest_first(tasks: list[_Task], cost_fn) -> list[_Task]:
+def _longest_first(tasks: list[Task], cost_fn) -> list[Task]:
     # With a pool, starting the longest tasks first keeps every worker busy until the end.
     if cost_fn is None:
         return tasks

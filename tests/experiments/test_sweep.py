@@ -4,9 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from qaug._io import write_json
 from qaug.experiments import LocalExecutor, SweepMismatchError, open_sweep_folder, run_sweep
-from qaug.experiments._executor import Executor
+from qaug.experiments._executor import Executor, TaskLost
 
 
 @dataclass(frozen=True)
@@ -30,11 +29,11 @@ def fake_run(cfg: Fake, cache_dir=None) -> dict:
 
 
 def fake_bank(payload, cache_dir=None) -> dict:
+    """A bank's files come back to the driver, which writes them (summary.json last)."""
     key, fail = payload
     if fail:
         raise RuntimeError(f"bank {key} diverged")
-    write_json(Path(cache_dir) / "banks" / key / "summary.json", {"key": key})
-    return {"key": key}
+    return {"bank.pt": key.encode(), "summary.json": json.dumps({"key": key}).encode()}
 
 
 def key_of(cfg: Fake) -> str:
@@ -133,3 +132,48 @@ def test_process_pool_runs_tasks(tmp_path):
         assert sorted(calls(out)) == [0, 1]
         assert sorted(ex.map(abs, [-3, 4])) == [3, 4]  # the same pool serves a second map
     assert ex._pool is None
+
+
+def remote_run(cfg: Fake, cache_dir=None) -> dict:
+    """A worker without the driver's disk: banks arrive through its private cache only."""
+    bank = Path(cache_dir) / "banks" / cfg.bank
+    return {"bank": bank.joinpath("bank.pt").read_text(), "private": "qaug-cache-" in cache_dir}
+
+
+class RemoteLike:
+    """An executor whose workers cannot see the driver's files; it loses the item ``lose``."""
+
+    shares_filesystem = False
+
+    def __init__(self, lose: int | None = None):
+        self.lose, self.shared = lose, []
+
+    def share(self, value):
+        self.shared.append(value)
+        return LocalExecutor(1).share(value)
+
+    def map(self, fn, items):
+        for item in items:
+            if self.lose is not None and getattr(item.payload, "value", None) == self.lose:
+                yield TaskLost(item, "worker died after 0 retries")
+            else:
+                yield fn(item)
+
+
+def test_driver_writes_everything_and_ships_each_bank_once(tmp_path):
+    out = open_sweep_folder(tmp_path / "s", IDENT)
+    configs = [Fake(0, v, bank=f"b{v % 2}") for v in range(5)]
+    ex = RemoteLike(lose=3)
+    s = run_sweep(configs, out, run_fn=remote_run, key_fn=key_of, banks_fn=banks_of,
+                  bank_fn=fake_bank, executor=ex, progress=False)
+    assert s.n_banks_trained == 2 and s.n_done == 4 and list(s.failed) == ["k003"]
+    assert (out / "cache" / "banks" / "b1" / "bank.pt").read_bytes() == b"b1"
+    assert sorted(v["bank.pt"] for v in ex.shared) == [b"b0", b"b1"]  # once per bank
+    rec = json.loads((out / "runs" / "k004.json").read_text())
+    assert rec["metrics"] == {"bank": "b0", "private": True}
+    err = json.loads((out / "runs" / "k003.error.json").read_text())
+    assert err["error"].startswith("WorkerLost: worker died") and err["config"]["value"] == 3
+    s = run_sweep(configs, out, run_fn=remote_run, key_fn=key_of, banks_fn=banks_of,
+                  bank_fn=fake_bank, executor=RemoteLike(), progress=False)
+    assert (s.n_done, s.n_cached, s.n_banks_trained) == (1, 4, 0)  # resumed from the cache
+    assert not (out / "runs" / "k003.error.json").exists()
