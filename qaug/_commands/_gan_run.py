@@ -25,6 +25,7 @@ from qaug.models import (
     dcgan_width_for_params,
     fit_qgan_to_image,
 )
+from qaug.models._mosaiq import default_n_components
 from qaug.train import (
     AdversarialConfig,
     ClassGenerators,
@@ -137,6 +138,10 @@ def config_from_args(args) -> GanRunConfig:
                 batch_size=min(cfg.adv.batch_size, 8),
             ),
         )
+        if cfg.gan.kind == "mosaiq":  # a PCA of 8 images has at most 8 components
+            gan = cfg.gan
+            n = gan.n_components or default_n_components(cfg.data.image_size)
+            cfg = dataclasses.replace(cfg, gan=dataclasses.replace(gan, n_components=min(n, 8)))
     missing = [c for c in cfg.train_classes if c not in cfg.data.classes]
     if missing:
         raise ValueError(

@@ -1,4 +1,4 @@
-"""Models: quantum layers, HQCNN classifiers, the CNN control, QGAN / GAN / DCGAN networks."""
+"""Models: quantum layers, HQCNN classifiers, the CNN control, QGAN / PQWGAN / MosaiQ / GAN / DCGAN."""
 
 from ._classifiers import (
     CLASSIFIERS,
@@ -20,8 +20,10 @@ from ._gan import (
 )
 from ._gan_build import GENERATOR_BUILDERS, build_discriminator, build_gan, dcgan_width_for_params
 from ._hqcnn import HQCNN, CNNControl, QuanvHQCNN, ReuploadHQCNN
+from ._mosaiq import ClassPCA, MosaiQDiscriminator, MosaiQGenerator
 from ._noisy import noisy, noisy_layers
 from ._params import count_parameters
+from ._pqwgan import PQWGANCritic, PQWGANGenerator
 from ._qgan import QGANGenerator
 from ._quantum_layers import PatchQuantumGenerator, QuanvCircuit, ReuploadingVQCLayer, VQCLayer
 from ._upconv import MATCH_TOLERANCE, UpConvGenerator, upconv_config_for_params, upconv_parameter_count
@@ -54,6 +56,11 @@ __all__ = [
     "DISCRIMINATOR_KINDS",
     "GANConfig",
     "QGANGenerator",
+    "PQWGANGenerator",
+    "PQWGANCritic",
+    "MosaiQGenerator",
+    "MosaiQDiscriminator",
+    "ClassPCA",
     "MLPGenerator",
     "DCGANGenerator",
     "MLPDiscriminator",

@@ -59,6 +59,8 @@ GENERATOR_BUILDERS: dict[str, object] = {
     "gan": _build_mlp,
     "dcgan": _build_dcgan,
     "upconv": "qaug.models._upconv:build_upconv",
+    "pqwgan": "qaug.models._pqwgan:build_pqwgan",
+    "mosaiq": "qaug.models._mosaiq:build_mosaiq",
 }
 _AUTO_DISCRIMINATOR = {"dcgan": "dcgan"}
 

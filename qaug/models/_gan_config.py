@@ -54,6 +54,11 @@ class GANConfig:
         disc_hidden: hidden widths of the MLP discriminator; empty = scaled to the image:
             ``(min(H*W, 256), min(H*W, 256) // 4)``, i.e. the demo's 64-64-16-1 at 8x8.
         disc_channels: channels of the two conv layers of the ``"cnn"`` discriminator.
+        n_patches: PQWGAN only: sub-generators (patches); 0 = one per image row (the paper's
+            28 at 28x28). PQWGAN also reads ``n_ancillas`` and ``depth``; its data qubits
+            follow from the patch size.
+        n_components: MosaiQ only: PCA components; 0 = by image size (40 at 28x28, 30 from
+            16x16, else 20). MosaiQ also reads ``n_qubits`` (5) and ``depth`` (6).
     """
 
     kind: str = "qgan"
@@ -69,6 +74,8 @@ class GANConfig:
     discriminator: str = "auto"
     disc_hidden: tuple[int, ...] = ()
     disc_channels: tuple[int, int] = (8, 16)
+    n_patches: int = 0
+    n_components: int = 0
 
     def __post_init__(self):
         if self.kind not in GENERATOR_KINDS:
@@ -89,6 +96,12 @@ class GANConfig:
                 f"GANConfig.post_hidden must be an integer >= 0 (0 = no post-network); "
                 f"got {self.post_hidden!r}."
             )
+        for name in ("n_patches", "n_components"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(
+                    f"GANConfig.{name} must be an integer >= 0 (0 = by image size); got {v!r}."
+                )
         for name in ("latent_dim", "dcgan_width"):
             _check_positive(f"GANConfig.{name}", getattr(self, name))
         for name in ("gan_hidden", "disc_hidden", "disc_channels"):

@@ -12,7 +12,7 @@ coefficients go through the inverse PCA to pixels, clipped to [0, 1].
 
 The discriminator works in the same PCA space, as the reference's (images are projected on the
 class's components and scaled to [-1, 1]; MLP ``n -> 64 -> 16 -> 1`` with ReLU, a logit).
-The latent noise is ``U[0, high)`` with ``high`` adapting to the training (``observe_losses``):
+The circuit angles are ``U[0, high)`` with ``high`` adapting to the training (``observe_losses``):
 ``high = pi/8 + 5pi/8 * relu(tanh(R - R_0))``, ``R = loss_D / loss_G``, ``R_0`` its first value
 (the reference's ``get_noise_upper_bound``). The PCA and the noise range are buffers, so
 checkpoints and ``ClassGenerators`` save and load them. Reference training: BCE, SGD, lr 0.3
@@ -166,7 +166,7 @@ class MosaiQCircuits(nn.Module):
 
 
 class MosaiQGenerator(nn.Module):
-    """MosaiQ generator: ``z ~ U[0, high)`` ``(n, n_qubits)`` -> images ``(n, 1, H, W)``.
+    """MosaiQ generator: ``z ~ U[0, 1)`` ``(n, n_qubits)`` -> images ``(n, 1, H, W)``.
 
     Args:
         image_size: side H = W.
@@ -216,7 +216,8 @@ class MosaiQGenerator(nn.Module):
         slot_of = torch.argsort(order, stable=True)[int((order < 0).sum()) :]
         self.register_buffer("slot_of", slot_of, persistent=False)
         self.register_buffer("noise_high", torch.tensor(NOISE_LOW, dtype=torch.float64))
-        self.register_buffer("ratio_0", torch.tensor(float("nan"), dtype=torch.float64))
+        # R_0, the first loss ratio observed (ratio_0[1] = 1 once it is set)
+        self.register_buffer("ratio_0", torch.zeros(2, dtype=torch.float64))
 
     def fit_data(self, real_x: torch.Tensor, *, generator: torch.Generator | None = None) -> dict:
         """Fit the PCA on the class's training images ``(N, 1, H, W)`` (deterministic)."""
@@ -228,18 +229,23 @@ class MosaiQGenerator(nn.Module):
         if not (math.isfinite(loss_d) and math.isfinite(loss_g)) or loss_g == 0:
             return
         ratio = loss_d / loss_g
-        if math.isnan(float(self.ratio_0)):
-            self.ratio_0.fill_(ratio)
-        gap = math.tanh(ratio - float(self.ratio_0))
+        if not self.ratio_0[1]:
+            self.ratio_0.copy_(torch.tensor([ratio, 1.0]))
+        gap = math.tanh(ratio - float(self.ratio_0[0]))
         self.noise_high.fill_(NOISE_LOW + NOISE_SPAN * max(gap, 0.0))
 
     def sample_latent(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """Latent angles ``(n, n_qubits)`` ~ U[0, noise_high), drawn on the CPU."""
-        return torch.rand(n, self.latent_dim, generator=generator) * float(self.noise_high)
+        """Unit latents ``(n, n_qubits)`` ~ U[0, 1), drawn on the CPU (scaled in ``forward``).
+
+        The circuit angles are ``u * noise_high``, i.e. U[0, noise_high) as in the reference;
+        keeping the range out of ``z`` lets a fixed evaluation batch follow the adapted range.
+        """
+        return torch.rand(n, self.latent_dim, generator=generator)
 
     def coefficients(self, z: torch.Tensor) -> torch.Tensor:
-        """Scaled PCA coefficients ``(n, n_components)`` in [-1, 1]."""
-        return self.circuits(z)[:, self.slot_of]  # slots -> components in PCA order
+        """Scaled PCA coefficients ``(n, n_components)`` in [-1, 1] of unit latents ``z``."""
+        angles = z * self.noise_high.to(z.dtype)  # (n, n_qubits) ~ U[0, noise_high)
+        return self.circuits(angles)[:, self.slot_of]  # slots -> components in PCA order
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """``(n, n_qubits)`` -> ``(n, 1, H, W)`` in [0, 1]."""
@@ -277,7 +283,7 @@ def build_mosaiq(image_size: int, config, generator: torch.Generator) -> tuple[n
     """
     G = MosaiQGenerator(
         image_size,
-        n_components=getattr(config, "n_components", 0),
+        n_components=config.n_components,
         n_qubits=config.n_qubits,
         depth=config.depth,
         generator=generator,

@@ -186,7 +186,7 @@ def build_pqwgan(image_size: int, config, generator: torch.Generator) -> tuple[n
     """
     G = PQWGANGenerator(
         image_size,
-        n_generators=getattr(config, "n_patches", 0),
+        n_generators=config.n_patches,
         n_ancillas=config.n_ancillas,
         depth=config.depth,
         generator=generator,

@@ -13,7 +13,8 @@ defines ``fit_data(real_x, *, generator) -> dict``: it is called once before ite
 (seeded by ``(seed, "fit_data")``, its time counted in the wall time, its dict stored as
 ``history["fit_data"]``); what it fits must live in the generator's state_dict, so a resumed
 run or a loaded bank gets it from the checkpoint. Only parameters with ``requires_grad`` are
-optimised.
+optimised. A generator with ``observe_losses(loss_d, loss_g)`` is told both losses after every
+generator step (MosaiQ adapts its latent range to their ratio; the state is in its buffers).
 
 Randomness comes from two CPU generators derived from ``seed`` (``"data"``: real batch
 indices; ``"noise"``: latent batches) plus a fixed noise batch (``"fixed_noise"``) used for
@@ -246,6 +247,7 @@ def train_gan(
         leave=False,
         dynamic_ncols=True,
     )
+    observe = getattr(G, "observe_losses", None)
     for it in range(start, cfg.iterations):
         for k in range(cfg.n_critic):
             z = G.sample_latent(cfg.batch_size, g_noise).to(device)  # (B, latent_dim)
@@ -262,6 +264,8 @@ def train_gan(
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        if observe is not None:  # e.g. MosaiQ's adaptive latent range: state in G's buffers
+            observe(loss_d.item(), loss_g.item())
 
         history["iteration"].append(it + 1)
         history["loss_d"].append(loss_d.item())

@@ -120,6 +120,14 @@ _KIND_DEFAULTS = {
     "dcgan": {"iterations": 1000, "optimizer": "adam", "lr_g": 1e-3, "lr_d": 1e-3},
     # the parameter-matched conv generator trains like the other classical networks
     "upconv": {"iterations": 1000, "optimizer": "adam", "lr_g": 1e-3, "lr_d": 1e-3},
+    # The published designs train as their references do (same 1000-iteration budget):
+    # PQWGAN (Tsang et al. 2023): WGAN-GP, 5 critic steps, lambda 10, Adam (0, 0.9), 1e-2 / 2e-4;
+    # MosaiQ (Silver et al. 2023): BCE, SGD 0.3 (G) / 0.05 (D), batch 8.
+    "pqwgan": {
+        "iterations": 1000, "loss": "wgan-gp", "optimizer": "adam", "betas": (0.0, 0.9),
+        "n_critic": 5, "lambda_gp": 10.0, "lr_g": 1e-2, "lr_d": 2e-4,
+    },
+    "mosaiq": {"iterations": 1000, "batch_size": 8, "lr_g": 0.3, "lr_d": 0.05},
 }
 
 

@@ -33,6 +33,8 @@ def _config(kind, size):
 def test_build_gan_shapes_and_range(kind, size):
     G, D = build_gan(kind, size, _config(kind, size), generator=gen())
     assert G.image_size == size
+    if hasattr(G, "fit_data"):  # data-fitted kinds (MosaiQ's PCA) see images first
+        G.fit_data(torch.rand(64, 1, size, size, generator=gen(2)), generator=gen(3))
     z = G.sample_latent(5, gen(1))
     assert z.shape == (5, G.latent_dim) and z.device.type == "cpu"
     x = G(z).detach()

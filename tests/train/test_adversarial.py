@@ -247,3 +247,31 @@ def test_adam_and_lsgan_and_zero_iterations(tmp_path):
     assert all(torch.isfinite(torch.tensor(r.history["loss_g"])))
     r0 = train_gan(*build("qgan"), real_data(), cfg("qgan", iterations=0), seed=0, out_dir=tmp_path)
     assert r0.iteration == 0 and [q["iteration"] for q in r0.history["quality"]] == [0]
+
+
+@pytest.mark.parametrize(
+    "kind, d_calls_per_iteration",
+    [("pqwgan", 3 * 5 + 1), ("mosaiq", 2 + 1)],  # wgan-gp: real, fake, penalty per critic step
+)
+def test_published_kinds_resume_bit_exactly(kind, d_calls_per_iteration, tmp_path):
+    def make(seed=0):
+        return build_gan(kind, 8, GANConfig(kind=kind, n_components=5, depth=2),
+                         generator=make_generator(seed, "init"))
+
+    c = cfg(kind, iterations=11)
+    G, D = make()
+    full = train_gan(G, D, real_data(), c, seed=5, out_dir=tmp_path / "full")
+    if kind == "mosaiq":  # the PCA was fitted and the noise range adapted during training
+        assert full.history["fit_data"]["n_components"] == 5
+        assert bool(G.pca.fitted) and float(G.ratio_0[1]) == 1.0
+    G1, D1 = make()
+    interrupt_after(D1, d_calls_per_iteration * 6 + 2)  # dies inside iteration 7
+    with pytest.raises(KeyboardInterrupt):
+        train_gan(G1, D1, real_data(), c, seed=5, out_dir=tmp_path / "cut")
+    G2, D2 = make(seed=99)
+    resumed = train_gan(G2, D2, real_data(), c, seed=5, out_dir=tmp_path / "cut", resume=True)
+    assert_same(weights(G2), weights(G))
+    assert_same(weights(D2), weights(D))
+    for h in (resumed.history, full.history):  # the fit's wall time differs between runs
+        h.get("fit_data", {}).pop("seconds", None)
+    assert resumed.history == full.history

@@ -166,5 +166,8 @@ def test_build_gan_knows_every_registered_kind():
     assert set(GENERATOR_BUILDERS) == set(GENERATOR_KINDS) == set(_KIND_DEFAULTS)
     for kind in GENERATOR_KINDS:
         G, D = build_gan(kind, 8, GANConfig(kind=kind), generator=make_generator(0, "k"))
+        if hasattr(G, "fit_data"):  # data-fitted kinds (PCA, autoencoder) see images first
+            x = torch.rand(40, 1, 8, 8, generator=make_generator(0, "x"))
+            G.fit_data(x, generator=make_generator(0, "fit"))
         z = G.sample_latent(2, make_generator(0, "z"))
         assert G(z).shape == (2, 1, 8, 8) and D(G(z)).shape == (2, 1)

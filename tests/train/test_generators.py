@@ -100,6 +100,24 @@ def test_save_load_roundtrip(tmp_path, evaluator):
         )
 
 
+@pytest.mark.parametrize("kind", ["pqwgan", "mosaiq"])
+def test_published_kinds_bank_save_load(kind, tmp_path):
+    x, y = data()
+    config = GANConfig(kind=kind, n_components=6, depth=2)
+    bank = fit_class_generators(kind, x, y, config, adv(kind), seed=1, quality=False)
+    counts = bank.parameter_counts()
+    assert counts["quantum"] == counts["total"] > 0 and counts["discriminator"] > 0
+    loaded = ClassGenerators.load(bank.save(tmp_path / "bank.pt"))
+    assert loaded.kind == kind and loaded.gan_config == config
+    for label in bank.labels:
+        a = bank.generate(label, 4, make_generator(2, "g"))
+        assert torch.equal(a, loaded.generate(label, 4, make_generator(2, "g")))
+    if kind == "mosaiq":  # the class PCA travelled with the weights: each class its own mean
+        means = [loaded.generator_for(c).pca.mean for c in loaded.labels]
+        assert not torch.equal(means[0], means[1])
+        torch.testing.assert_close(means[1], x[y == 1].reshape(12, -1).mean(0))
+
+
 def test_per_class_checkpoints_and_resume(tmp_path):
     x, y = data()
     bank = fit_class_generators(
