@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from qaug.models._quantum_layers import VQCLayer
+from qaug.models._quantum_layers import PatchQuantumGenerator, VQCLayer
 from qaug.quantum import NoiseModel
 
 __all__ = ["noisy", "noisy_layers"]
@@ -23,7 +23,7 @@ _ATTRS = ("noise", "noise_generator")
 
 def noisy_layers(model: nn.Module) -> list[VQCLayer]:
     """The quantum layers of ``model`` (itself included) that support noisy execution."""
-    return [m for m in model.modules() if isinstance(m, VQCLayer)]
+    return [m for m in model.modules() if isinstance(m, (VQCLayer, PatchQuantumGenerator))]
 
 
 @contextlib.contextmanager
@@ -76,8 +76,8 @@ def noisy(
     if not layers:
         raise ValueError(
             f"{type(model).__name__} has no quantum layer that supports noise (VQCLayer, "
-            "ReuploadingVQCLayer, QuanvCircuit); noisy execution applies to the quantum "
-            "classifiers 'hqcnn', 'reupload' and 'quanv' only."
+            "ReuploadingVQCLayer, QuanvCircuit, PatchQuantumGenerator); noisy execution applies "
+            "to the quantum classifiers 'hqcnn', 'reupload', 'quanv' and the 'qgan' generator."
         )
     saved = [{k: m.__dict__[k] for k in _ATTRS if k in m.__dict__} for m in layers]
     try:

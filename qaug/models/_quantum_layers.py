@@ -17,6 +17,7 @@ from torch import nn
 
 from qaug.models._init import resolve_generator
 from qaug.quantum import NoiseModel, noisy_vqc_expvals, patch_generator_patches, vqc_expvals
+from qaug.quantum._noisy_patch import noisy_patch_patches
 
 __all__ = ["VQCLayer", "ReuploadingVQCLayer", "QuanvCircuit", "PatchQuantumGenerator"]
 
@@ -155,6 +156,8 @@ class PatchQuantumGenerator(nn.Module):
     """
 
     is_quantum = True
+    noise: NoiseModel | None = None  # set by qaug.models.noisy; None = exact statevector
+    noise_generator: torch.Generator | None = None
 
     def __init__(
         self,
@@ -197,7 +200,11 @@ class PatchQuantumGenerator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Latent angles ``(batch, n_qubits)`` -> patches ``(batch, n_outputs)`` in [0, 1]."""
         _check_input(z, self.n_qubits, "z")
-        return patch_generator_patches(z, self.weights, self.n_ancillas)
+        if self.noise is None:
+            return patch_generator_patches(z, self.weights, self.n_ancillas)
+        # Under shots the straight-through surrogate keeps training possible (see _noisy_patch).
+        return noisy_patch_patches(z, self.weights, self.noise, self.n_ancillas,
+                                   generator=self.noise_generator)
 
     def extra_repr(self) -> str:
         return (

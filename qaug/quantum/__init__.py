@@ -48,6 +48,7 @@ from ._fused import (
 )
 from ._measure import expval_z, marginal_probabilities, postselect, probabilities, z_signs
 from ._noise import NoiseModel, apply_readout_error, noisy_vqc_expvals, sample_expval_z
+from ._noisy_patch import noisy_patch_patches, noisy_patch_probabilities, sample_probabilities
 
 __all__ = [
     "MAX_QUBITS",
@@ -93,5 +94,8 @@ __all__ = [
     "NoiseModel",
     "apply_readout_error",
     "sample_expval_z",
+    "noisy_patch_patches",
+    "noisy_patch_probabilities",
+    "sample_probabilities",
     "noisy_vqc_expvals",
 ]
