@@ -8,7 +8,7 @@ from ._adversarial import (
     selection_score,
     train_gan,
 )
-from ._callbacks import Callback, TensorBoardCallback
+from ._callbacks import Callback, SampleGridCallback, TensorBoardCallback
 from ._classifier import TrainResult, train_classifier
 from ._evaluate import EvalResult, evaluate, predict_proba
 from ._fit_generators import fit_class_generators
@@ -25,6 +25,7 @@ __all__ = [
     "train_classifier",
     "Callback",
     "TensorBoardCallback",
+    "SampleGridCallback",
     "EvalResult",
     "evaluate",
     "predict_proba",

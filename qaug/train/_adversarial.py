@@ -38,6 +38,9 @@ from torch import nn
 
 from qaug._io import save_checkpoint
 from qaug._seed import make_generator
+from qaug.models import noisy
+from qaug.quantum import NoiseModel
+from qaug.train._callbacks import check_callbacks, run_callbacks
 from qaug.train._adversarial_config import (
     LOSSES,
     OPTIMIZERS,
@@ -132,6 +135,8 @@ def train_gan(
     quality: Callable[[torch.Tensor], dict] | None = None,
     meta: dict | None = None,
     desc: str = "GAN",
+    callbacks=None,
+    noise: NoiseModel | None = None,
 ) -> GANResult:
     """Train ``G`` against ``D`` on ``real_x`` ``(N, 1, H, W)`` (one loop for every kind).
 
@@ -154,12 +159,36 @@ def train_gan(
         meta: JSON-able facts stored in the checkpoint's config (generator kind, image size,
             GANConfig, class, ...), checked on resume and used to rebuild the generator.
         desc: label of the progress bar.
+        callbacks: :class:`qaug.train.Callback` objects; ``info`` keys: ``on_step`` (after each
+            generator update): iteration, loss_d, loss_g, d_real, d_fake, model (G);
+            ``on_eval`` (each quality record): iteration, quality, score, best, model;
+            ``on_checkpoint`` (a checkpoint written): iteration, path, model.
+        noise: run G's quantum layers under this ``qaug.quantum.NoiseModel`` for the whole
+            run, evaluation included (``qaug.models.noisy``): depolarizing and readout exact,
+            shots drawn from ``make_generator(seed, "shots")`` (its state is checkpointed, so
+            resuming stays exact) with the straight-through gradient. None = ideal.
 
     Raises:
         ValueError: ``select_best`` without ``quality``; ``resume`` without ``out_dir``.
         NonFiniteLossError: a loss became NaN/inf (the last good checkpoint is kept).
         qaug._io.CheckpointError: resuming from a checkpoint of another run, or a broken file.
     """
+    callbacks = check_callbacks(callbacks)
+    if noise is not None and not isinstance(noise, NoiseModel):
+        raise TypeError(f"noise must be a qaug.quantum.NoiseModel or None; got {type(noise).__name__}.")
+    g_shots = make_generator(seed, "shots")
+    args = dict(seed=seed, out_dir=out_dir, resume=resume, progress=progress, quality=quality,
+                meta=meta if noise is None else {**(meta or {}), "noise": noise.to_dict()},
+                desc=desc, callbacks=callbacks, g_shots=g_shots if noise is not None else None)
+    if noise is None:
+        return _train_gan(G, D, real_x, config, **args)
+    with noisy(G, noise, generator=g_shots):
+        return _train_gan(G, D, real_x, config, **args)
+
+
+def _train_gan(G, D, real_x, config, *, seed, out_dir, resume, progress, quality, meta, desc,
+               callbacks, g_shots) -> GANResult:
+    """The body of :func:`train_gan` (``g_shots``: the shot generator, or None when ideal)."""
     from tqdm.auto import tqdm
 
     cfg = AdversarialConfig() if config is None else config
@@ -192,6 +221,8 @@ def train_gan(
         opt_d.load_state_dict(state["opt_d"])
         g_data.set_state(state["rng"]["data"])
         g_noise.set_state(state["rng"]["noise"])
+        if g_shots is not None:
+            g_shots.set_state(state["rng"]["shots"])
         history, snapshots = state["history"], state["snapshots"]
         history.setdefault("best", None)  # checkpoints written before best tracking
         best_state = state.get("best_generator")
@@ -205,7 +236,7 @@ def train_gan(
     def save(iteration: int, wall: float) -> Path | None:
         if ckpt_path is None:
             return None
-        return save_checkpoint(
+        path = save_checkpoint(
             ckpt_path,
             {
                 "kind": "gan",
@@ -215,7 +246,8 @@ def train_gan(
                 "discriminator": D.state_dict(),
                 "opt_g": opt_g.state_dict(),
                 "opt_d": opt_d.state_dict(),
-                "rng": {"data": g_data.get_state(), "noise": g_noise.get_state()},
+                "rng": {"data": g_data.get_state(), "noise": g_noise.get_state(),
+                        **({"shots": g_shots.get_state()} if g_shots is not None else {})},
                 "fixed_noise": fixed_noise,
                 "history": history,
                 "snapshots": snapshots,
@@ -223,6 +255,8 @@ def train_gan(
                 "wall_time": wall,
             },
         )
+        run_callbacks(callbacks, "on_checkpoint", {"iteration": iteration, "path": path, "model": G})
+        return path
 
     def log_eval(iteration: int) -> None:
         nonlocal best_state
@@ -236,6 +270,8 @@ def train_gan(
         if score is not None and (best is None or score < best["score"]):
             history["best"] = {"iteration": iteration, "score": score}
             best_state = copy.deepcopy(G.state_dict())
+        run_callbacks(callbacks, "on_eval", {"iteration": iteration, "quality": record,
+                                             "score": score, "best": history["best"], "model": G})
 
     if start == 0:
         log_eval(0)
@@ -273,6 +309,10 @@ def train_gan(
         history["d_real"].append(d_summary(cfg.loss, d_real))
         history["d_fake"].append(d_summary(cfg.loss, d_fake))
         done = it + 1
+        if callbacks:
+            run_callbacks(callbacks, "on_step", {
+                "iteration": done, "loss_d": history["loss_d"][-1], "loss_g": history["loss_g"][-1],
+                "d_real": history["d_real"][-1], "d_fake": history["d_fake"][-1], "model": G})
         if done == cfg.iterations or (cfg.eval_every and done % cfg.eval_every == 0):
             log_eval(done)
         if done % cfg.checkpoint_every == 0 and done != cfg.iterations:

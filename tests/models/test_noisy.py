@@ -79,3 +79,23 @@ def test_none_is_a_no_op_and_nested_blocks_restore_the_outer_one():
             assert layer.noise is inner
         assert layer.noise is outer
     assert layer.noise is None
+
+
+def test_qgan_generator_runs_under_noise_and_trains_under_shots():
+    from qaug._seed import make_generator
+    from qaug.models import GANConfig, build_gan
+
+    G, _ = build_gan("qgan", 8, GANConfig(kind="qgan"), generator=make_generator(0, "init"))
+    z = G.sample_latent(4, make_generator(0, "z"))
+    ideal = G(z)
+    with noisy(G, NoiseModel(depolarizing=0.05, readout=0.02)):
+        noisy_out = G(z)
+    assert noisy_out.shape == ideal.shape == (4, 1, 8, 8)
+    assert (noisy_out - ideal).abs().max() > 1e-3
+    torch.testing.assert_close(G(z), ideal)  # restored on exit
+    # shots: sampled forward value, straight-through gradient (training works)
+    with noisy(G, NoiseModel(shots=100), generator=make_generator(0, "shots")):
+        out = G(z)
+    out.mean().backward()
+    grad = G.patches.weights.grad
+    assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
