@@ -40,7 +40,6 @@ from qaug._io import save_checkpoint
 from qaug._seed import make_generator
 from qaug.models import noisy
 from qaug.quantum import NoiseModel
-from qaug.train._callbacks import check_callbacks, run_callbacks
 from qaug.train._adversarial_config import (
     LOSSES,
     OPTIMIZERS,
@@ -62,6 +61,7 @@ from qaug.train._adversarial_losses import (
     gradient_penalty,
     selection_score,
 )
+from qaug.train._callbacks import check_callbacks, run_callbacks
 
 __all__ = [
     "AdversarialConfig",
