@@ -23,6 +23,7 @@ from qaug.models import (
     build_gan,
     count_parameters,
     dcgan_width_for_params,
+    default_gan_config,
     fit_qgan_to_image,
 )
 from qaug.models._mosaiq import default_n_components
@@ -106,7 +107,7 @@ def config_from_args(args) -> GanRunConfig:
             n_train_per_class=args.n_train,
             image_size=args.image_size,
         ),
-        gan=GANConfig(kind=kind),
+        gan=default_gan_config(kind),
         adv=adv,
         train_classes=_parse_train_classes(args.train_classes),
         seed=args.seed,

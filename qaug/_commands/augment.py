@@ -111,7 +111,7 @@ def _config_from_args(args):
     import dataclasses
 
     from qaug._config import apply_overrides
-    from qaug.models import fit_qgan_to_image
+    from qaug.models import default_gan_config, fit_qgan_to_image
     from qaug.train import default_adversarial_config
     from qaug.train._adversarial_config import loss_from_overrides
 
@@ -128,7 +128,7 @@ def _config_from_args(args):
         augment=dataclasses.replace(base.augment, **augment),
         model=dataclasses.replace(base.model, name=args.classifier),
         train=dataclasses.replace(base.train, device=args.device),
-        gan=fit_qgan_to_image(dataclasses.replace(base.gan, kind=args.generator), args.image_size),
+        gan=fit_qgan_to_image(default_gan_config(args.generator), args.image_size),
         # The tuned settings of each generator kind (the classical ones collapse with the
         # QGAN demo's SGD), and a QGAN that tiles the image size.
         adv=default_adversarial_config(args.generator, device=args.device,

@@ -31,7 +31,7 @@ from qaug._config import (
 from qaug._registry import CLASSIFIERS, GENERATOR_KINDS, QUALITY_METRICS
 from qaug.data import DataConfig
 from qaug.experiments._augment_config import METHODS, AugmentConfig, generator_kind
-from qaug.models import ClassifierConfig, GANConfig
+from qaug.models import ClassifierConfig, GANConfig, default_gan_config
 from qaug.train import AdversarialConfig, TrainConfig, default_adversarial_config
 
 __all__ = ["ExperimentConfig", "SweepConfig", "GANConfigs", "AdversarialConfigs", "QualityConfig",
@@ -44,12 +44,12 @@ BANK_FORMAT = 1
 
 
 # Per-kind defaults of the GAN networks that differ from ``GANConfig``'s; a kind not listed
-# takes ``GANConfig(kind=<kind>)``.
+# takes ``qaug.models.default_gan_config(kind)`` (its own architecture defaults).
 GAN_SLOT_DEFAULTS: dict[str, dict[str, Any]] = {"dcgan": {"dcgan_width": 1, "latent_dim": 24}}
 
 
 def _gan_slot_default(kind: str) -> GANConfig:
-    return GANConfig(kind=kind, **GAN_SLOT_DEFAULTS.get(kind, {}))
+    return default_gan_config(kind, **GAN_SLOT_DEFAULTS.get(kind, {}))
 
 
 def _set_kind_slots(obj: Any) -> None:

@@ -19,7 +19,9 @@ from ._gan import (
     fit_qgan_to_image,
 )
 from ._gan_build import GENERATOR_BUILDERS, build_discriminator, build_gan, dcgan_width_for_params
+from ._gan_config import default_gan_config
 from ._hqcnn import HQCNN, CNNControl, QuanvHQCNN, ReuploadHQCNN
+from ._latent import LatentCircuits, LatentQGANGenerator
 from ._mosaiq import ClassPCA, MosaiQDiscriminator, MosaiQGenerator
 from ._noisy import noisy, noisy_layers
 from ._params import count_parameters
@@ -61,6 +63,9 @@ __all__ = [
     "MosaiQGenerator",
     "MosaiQDiscriminator",
     "ClassPCA",
+    "LatentQGANGenerator",
+    "LatentCircuits",
+    "default_gan_config",
     "MLPGenerator",
     "DCGANGenerator",
     "MLPDiscriminator",

@@ -61,8 +61,9 @@ GENERATOR_BUILDERS: dict[str, object] = {
     "upconv": "qaug.models._upconv:build_upconv",
     "pqwgan": "qaug.models._pqwgan:build_pqwgan",
     "mosaiq": "qaug.models._mosaiq:build_mosaiq",
+    "latent": "qaug.models._latent:build_latent_gan",
 }
-_AUTO_DISCRIMINATOR = {"dcgan": "dcgan"}
+_AUTO_DISCRIMINATOR = {"dcgan": "dcgan", "latent": "cnn"}
 
 
 def build_discriminator(

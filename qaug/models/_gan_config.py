@@ -12,6 +12,7 @@ __all__ = [
     "DISCRIMINATOR_KINDS",
     "GANConfig",
     "fit_qgan_to_image",
+    "default_gan_config",
     "DEFAULT_POST_HIDDEN",
 ]
 
@@ -59,6 +60,13 @@ class GANConfig:
             follow from the patch size.
         n_components: MosaiQ only: PCA components; 0 = by image size (40 at 28x28, 30 from
             16x16, else 20). MosaiQ also reads ``n_qubits`` (5) and ``depth`` (6).
+        code_dim: ``latent`` kind: the autoencoder's code size, which must equal
+            ``n_generators * n_qubits`` (one ``<Z>`` per code dimension); 0 = that product.
+        ae_channels: ``latent`` kind: channels of the autoencoder's two conv stages.
+        ae_epochs: ``latent`` kind: autoencoder training epochs (on the class's images).
+
+    ``n_qubits``, ``depth`` and ``n_generators`` also size the ``latent`` kind's circuits
+    (``default_gan_config("latent")``: 4 circuits of 4 qubits, depth 4).
     """
 
     kind: str = "qgan"
@@ -76,6 +84,9 @@ class GANConfig:
     disc_channels: tuple[int, int] = (8, 16)
     n_patches: int = 0
     n_components: int = 0
+    code_dim: int = 0
+    ae_channels: tuple[int, int] = (16, 32)
+    ae_epochs: int = 150
 
     def __post_init__(self):
         if self.kind not in GENERATOR_KINDS:
@@ -102,9 +113,21 @@ class GANConfig:
                 raise ValueError(
                     f"GANConfig.{name} must be an integer >= 0 (0 = by image size); got {v!r}."
                 )
-        for name in ("latent_dim", "dcgan_width"):
+        if isinstance(self.code_dim, bool) or not isinstance(self.code_dim, int) or (
+            self.code_dim < 0
+        ):
+            raise ValueError(
+                f"GANConfig.code_dim must be an integer >= 0 (0 = n_generators * n_qubits); "
+                f"got {self.code_dim!r}."
+            )
+        if len(self.ae_channels) != 2:
+            raise ValueError(
+                f"GANConfig.ae_channels must be two channel counts, e.g. (16, 32); "
+                f"got {self.ae_channels!r}."
+            )
+        for name in ("latent_dim", "dcgan_width", "ae_epochs"):
             _check_positive(f"GANConfig.{name}", getattr(self, name))
-        for name in ("gan_hidden", "disc_hidden", "disc_channels"):
+        for name in ("gan_hidden", "disc_hidden", "disc_channels", "ae_channels"):
             for v in getattr(self, name):
                 _check_positive(f"every entry of GANConfig.{name}", v)
         if len(self.gan_hidden) == 0:
@@ -114,6 +137,23 @@ class GANConfig:
 
 
 DEFAULT_POST_HIDDEN = 64
+
+# Architecture defaults of kinds that differ from GANConfig's (which are the qgan demo's).
+_GAN_KIND_DEFAULTS: dict[str, dict] = {
+    "latent": {"n_qubits": 4, "depth": 4, "n_generators": 4},
+}
+
+
+def default_gan_config(kind: str, **changes) -> GANConfig:
+    """``GANConfig(kind=kind)`` with the kind's own architecture defaults, then ``changes``.
+
+    Example:
+        >>> default_gan_config("latent").n_qubits, default_gan_config("qgan").n_qubits
+        (4, 5)
+    """
+    if kind not in GENERATOR_KINDS:
+        raise ValueError(f"kind must be one of {list(GENERATOR_KINDS)}; got {kind!r}.")
+    return GANConfig(kind=kind, **{**_GAN_KIND_DEFAULTS.get(kind, {}), **changes})
 
 
 def fit_qgan_to_image(

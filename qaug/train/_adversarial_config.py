@@ -46,7 +46,7 @@ class AdversarialConfig:
         lambda_gp: weight of the gradient penalty ``(|grad D(x_hat)| - 1)^2`` (``wgan-gp`` only).
         select_best: keep the generator weights of the logged iteration with the best
             training-set quality score (``qaug.train.selection_score``: feature FID on the
-            reference CNN divided by ``min(1, diversity_ratio)``, lower is better) instead of
+            reference CNN over ``min(1, diversity_ratio) * accuracy``, lower is better) instead of
             the last iterate. Needs quality metrics; the best is tracked (and recorded) either way.
         device: torch device for the networks (random numbers are drawn on the CPU).
     """
@@ -128,6 +128,8 @@ _KIND_DEFAULTS = {
         "n_critic": 5, "lambda_gp": 10.0, "lr_g": 1e-2, "lr_d": 2e-4,
     },
     "mosaiq": {"iterations": 1000, "batch_size": 8, "lr_g": 0.3, "lr_d": 0.05},
+    "latent": {"iterations": 1000, "optimizer": "adam", "lr_g": 1e-2, "lr_d": 1e-3,
+               "select_best": True},
 }
 
 

@@ -83,18 +83,22 @@ def d_summary(kind: str, d_out: torch.Tensor) -> float:
 def selection_score(record: dict) -> float:
     """Best-checkpoint score of one quality record (lower is better; inf if not scorable).
 
-    ``fid / min(1, diversity_ratio)``: the Frechet distance on the reference CNN's features
-    (fitted to the class's *training* images), inflated when the samples spread less than the
-    real ones, so a sharp but collapsed iterate (ratio 0.3 triples its FID) loses to a
-    slightly blurrier diverse one. Records without ``fid`` or with no diversity score inf.
+    ``fid / (min(1, diversity_ratio) * max(accuracy, 0.05))``: the Frechet distance on the
+    reference CNN's features (fitted to the class's *training* images), inflated when the
+    samples spread less than the real ones (a sharp but collapsed iterate with ratio 0.3
+    triples its FID) and when fewer of them are recognised as the class by the reference
+    classifier (FID alone moves by its sampling noise between iterates of similar quality).
+    ``accuracy`` missing counts as 1; records without ``fid`` or diversity score inf.
 
     Example:
-        >>> selection_score({"fid": 4.0, "diversity_ratio": 0.5})
+        >>> selection_score({"fid": 4.0, "diversity_ratio": 0.5, "accuracy": 1.0})
         8.0
-        >>> selection_score({"fid": 4.0, "diversity_ratio": 1.3})
-        4.0
+        >>> selection_score({"fid": 4.0, "diversity_ratio": 1.3, "accuracy": 0.5})
+        8.0
     """
     fid, ratio = record.get("fid"), record.get("diversity_ratio")
     if fid is None or ratio is None or not math.isfinite(fid) or not ratio > 0:
         return math.inf
-    return float(fid) / min(1.0, float(ratio))
+    acc = record.get("accuracy")
+    acc = 1.0 if acc is None else max(float(acc), 0.05)
+    return float(fid) / (min(1.0, float(ratio)) * acc)

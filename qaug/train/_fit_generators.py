@@ -9,7 +9,13 @@ from pathlib import Path
 import torch
 
 from qaug._seed import child_seed, make_generator
-from qaug.models import GENERATOR_KINDS, GANConfig, build_gan, count_parameters
+from qaug.models import (
+    GENERATOR_KINDS,
+    GANConfig,
+    build_gan,
+    count_parameters,
+    default_gan_config,
+)
 from qaug.train._adversarial import AdversarialConfig, GANResult, train_gan
 from qaug.train._generators import ClassGenerators, gan_meta, selection_record
 from qaug.train._quality import QualityEvaluator
@@ -46,7 +52,9 @@ def fit_class_generators(
         progress: tqdm bars.
         out_dir: if given, label ``c`` checkpoints to ``out_dir/class_<c>/checkpoint.pt``.
         quality: True = log quality metrics (``QualityEvaluator`` built on ``x``, ``y`` with
-            ``child_seed(seed, "quality")``); an evaluator to reuse; False = none.
+            ``child_seed(seed, "quality")``); an evaluator to reuse; False = none, unless
+            ``adv_config.select_best`` (the ``latent`` kind's default), which scores
+            checkpoints with them: then they are computed as for True.
         resume: continue interrupted per-class runs from their checkpoints in ``out_dir``.
         classes: original class ids, stored for reports.
 
@@ -56,7 +64,7 @@ def fit_class_generators(
     if kind not in GENERATOR_KINDS:
         raise ValueError(f"kind must be one of {list(GENERATOR_KINDS)}; got {kind!r}.")
     gan_config = (
-        GANConfig(kind=kind) if gan_config is None else dataclasses.replace(gan_config, kind=kind)
+        default_gan_config(kind) if gan_config is None else dataclasses.replace(gan_config, kind=kind)
     )
     adv_config = AdversarialConfig() if adv_config is None else adv_config
     x, y = torch.as_tensor(x), torch.as_tensor(y)
@@ -83,7 +91,7 @@ def fit_class_generators(
     evaluator = None
     if isinstance(quality, QualityEvaluator):
         evaluator = quality
-    elif quality:
+    elif quality or adv_config.select_best:
         evaluator = QualityEvaluator(x, y, seed=child_seed(seed, "quality"))
     gens, histories, walls, selected, d_params = {}, {}, {}, {}, None
     for label in labels:

@@ -8,7 +8,7 @@ from qaug._seed import make_generator
 from qaug.models import GANConfig, build_gan
 from qaug.train import AdversarialConfig, NonFiniteLossError, default_adversarial_config, train_gan
 
-KINDS = ("qgan", "gan", "dcgan")
+KINDS = ("qgan", "gan", "dcgan", "latent")
 
 
 def real_data(n=24, size=8, seed=0):
@@ -26,13 +26,15 @@ def build(kind, seed=0):
     return build_gan(
         kind,
         8,
-        GANConfig(kind=kind, dcgan_width=2, gan_hidden=(16,)),
+        GANConfig(kind=kind, dcgan_width=2, gan_hidden=(16,), ae_epochs=3, ae_channels=(4, 8)),
         generator=make_generator(seed, "init"),
     )
 
 
 def cfg(kind, **kw):
-    base = dict(iterations=10, batch_size=4, checkpoint_every=4, eval_every=5, eval_samples=6)
+    # select_best needs quality metrics, which most tests leave out (test_adversarial_losses)
+    base = dict(iterations=10, batch_size=4, checkpoint_every=4, eval_every=5, eval_samples=6,
+                select_best=False)
     return default_adversarial_config(kind, **{**base, **kw})
 
 

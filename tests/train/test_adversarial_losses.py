@@ -149,7 +149,7 @@ def test_fit_data_hook_runs_once_is_seeded_and_resumes(tmp_path):
 
     G, r = run(out=tmp_path)
     assert G.fit_calls == 1 and r.history["fit_data"]["mean"] == pytest.approx(float(x.mean()))
-    assert r.history["fit_data"]["seconds"] >= 0 and not G.offset.requires_grad
+    assert not G.offset.requires_grad
     G2, _ = run()
     assert_same(weights(G), weights(G2))
     G3, _ = run(seed=1)

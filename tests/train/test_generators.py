@@ -9,6 +9,7 @@ from qaug.train import (
     QualityEvaluator,
     default_adversarial_config,
     fit_class_generators,
+    selection_score,
     train_gan,
 )
 
@@ -181,3 +182,27 @@ def test_bad_input(tmp_path):
     (tmp_path / "cut.pt").write_bytes(good.read_bytes()[:300])
     with pytest.raises(CheckpointError, match="truncated"):
         ClassGenerators.load(tmp_path / "cut.pt")
+
+
+def test_latent_kind_bank_keeps_the_best_weights_and_reloads(tmp_path, evaluator):
+    x, y = data()
+    small = GANConfig(kind="latent", n_qubits=2, depth=2, n_generators=2, ae_epochs=5,
+                      ae_channels=(4, 8))
+    a = adv("latent", iterations=6, eval_every=2)
+    assert a.select_best  # the latent kind keeps its best training-set score by default
+    bank = fit_class_generators("latent", x, y, small, a, seed=0, quality=evaluator,
+                                out_dir=tmp_path, labels=[1])
+    sel = bank.selected[1]
+    assert sel["iteration"] < 6  # the best is not the last iterate: loading must pick it
+    h = bank.histories[1]
+    assert sel["iteration"] == sel["best_iteration"] == h["best"]["iteration"]
+    assert sel["score"] == min(selection_score(r) for r in h["quality"])
+    assert set(h["fit_data"]) == {"ae_epochs", "ae_loss"}
+    counts = bank.parameter_counts()
+    assert counts["quantum"] == counts["total"] == 2 * 2 * 2 * 2 and counts["frozen"] > 0
+    g = make_generator(0, "g")
+    expected = bank.generate(1, 4, g)
+    for path in (bank.save(tmp_path / "bank.pt"), tmp_path / "class_1" / "checkpoint.pt"):
+        loaded = ClassGenerators.load(path)
+        assert loaded.selected[1]["iteration"] == sel["iteration"]
+        assert torch.equal(loaded.generate(1, 4, make_generator(0, "g")), expected)
