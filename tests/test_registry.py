@@ -85,12 +85,8 @@ def test_per_kind_config_slots_follow_the_generator_kinds():
 
 def test_check_choice_names_value_and_options():
     assert reg.check_choice("kind", "qgan", reg.GENERATOR_KINDS) == "qgan"
-<<<<<<< HEAD
     msg = f"kind must be one of {list(reg.GENERATOR_KINDS)}; got 'x'"
     with pytest.raises(ValueError, match=re.escape(msg)):
-=======
-    with pytest.raises(ValueError, match=r"kind must be one of \['qgan', 'gan', 'dcgan'.*\]; got 'x'"):
->>>>>>> 56acf84 (latent generator kind: VQC circuits -> frozen autoencoder decoder (fit on the class's images), PennyLane-checked; default_gan_config per kind; selection score weighs reference accuracy)
         reg.check_choice("kind", "x", reg.GENERATOR_KINDS)
 
 

@@ -61,11 +61,7 @@ def test_exception_bank_returning_wrong_shape():
 def test_exception_bad_kind():
     x, y = make_data()
     with pytest.raises(
-<<<<<<< HEAD
         ValueError, match=r"'generator_kind' parameter .* one of \['qgan', 'gan', 'dcgan'"
-=======
-        ValueError, match=r"'generator_kind' parameter .* one of \['qgan', 'gan', 'dcgan'.*\]"
->>>>>>> 56acf84 (latent generator kind: VQC circuits -> frozen autoencoder decoder (fit on the class's images), PennyLane-checked; default_gan_config per kind; selection score weighs reference accuracy)
     ):
         GenerativeAugmenter(generator_kind="vae").fit_resample(x, y)
 
