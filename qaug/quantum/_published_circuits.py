@@ -24,6 +24,7 @@ from ._fused import (
     ry_factors,
     rz_phases,
 )
+from ._measure import z_signs
 
 __all__ = [
     "PUBLISHED_FUSE_MAX_QUBITS",
@@ -80,19 +81,47 @@ def pqwgan_probabilities(
     n = check_n_qubits(weights.shape[2])
     _check_latent(z, n)
     rdtype = torch.promote_types(z.dtype, weights.dtype)
-    cdtype = complex_dtype_of(rdtype)
+    weights = weights.to(rdtype)
     half = z.to(rdtype) / 2
-    psi = product_vector(torch.stack([torch.cos(half), torch.sin(half)], -1)).to(cdtype)
-    rot = rot_factors(weights.to(rdtype))  # (G, L, n, 2, 2)
+    psi = product_vector(torch.stack([torch.cos(half), torch.sin(half)], -1))  # (batch, 2**n) real
     perm = entangler_permutation(n, chain_cnots(n), z.device)
     if _use_fused(fused, n):
-        layers = kron_factors(rot)[..., perm, :]  # (G, L, 2**n, 2**n): CNOT ladder on the rows
-        out = apply_layers(psi, layers)  # (G, batch, 2**n)
-    else:
-        out = psi.expand(weights.shape[0], *psi.shape)  # (G, batch, 2**n)
-        for layer in range(weights.shape[1]):
-            out = apply_wirewise(out, rot[:, None, layer])[..., perm]  # (G, batch, 2**n)
+        return _pqwgan_real(psi, weights, perm)
+    out = psi.to(complex_dtype_of(rdtype)).expand(weights.shape[0], *psi.shape)  # (G, batch, 2**n)
+    rot = rot_factors(weights)  # (G, L, n, 2, 2)
+    for layer in range(weights.shape[1]):
+        out = apply_wirewise(out, rot[:, None, layer])[..., perm]  # (G, batch, 2**n)
     return torch.view_as_real(out).square().sum(-1)  # (G, batch, 2**n)
+
+
+def _pqwgan_real(psi: torch.Tensor, weights: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+    """The fused path in real arithmetic: ``Rot = RZ(omega) RY(theta) RZ(phi)`` per wire.
+
+    A layer is ``P D_omega K_theta D_phi`` (P: the CNOT ladder, D: diagonal phases, K: the real
+    Kronecker product of the RY factors). Between two K's, ``D_phi' P D_omega`` is one gather of
+    the amplitudes and one phase vector; the last ``D_omega`` cannot change probabilities and the
+    last P only permutes them. States are kept as ``(G, 2**n, 2 * batch)`` real columns (real
+    parts, then imaginary parts), so every K is one real batched matmul and no complex matrix
+    is built.
+    """
+    n_gen, depth, n, _ = weights.shape
+    batch = psi.shape[0]
+    signs = z_signs(n, range(n), weights.dtype, weights.device)  # (2**n, n)
+    phi = -0.5 * weights[..., 0] @ signs.T  # (G, L, 2**n): phase angles of the RZ(phi) layer
+    omega = -0.5 * weights[..., 2] @ signs.T  # (G, L, 2**n)
+    kron = kron_factors(ry_factors(weights[..., 1]))  # (G, L, 2**n, 2**n) real
+    cols = psi.T  # (2**n, batch)
+    # first layer: RZ(phi) on the real product state, then K
+    x = torch.cat([torch.cos(phi[:, 0, :, None]) * cols, torch.sin(phi[:, 0, :, None]) * cols], -1)
+    x = kron[:, 0] @ x  # (G, 2**n, 2*batch)
+    for layer in range(1, depth):
+        angle = phi[:, layer] + omega[:, layer - 1, perm]  # (G, 2**n): D_phi' P D_omega
+        x = x[:, perm]  # the CNOT ladder: (P x)[i] = x[perm[i]]
+        re, im = x[..., :batch], x[..., batch:]
+        c, s = torch.cos(angle)[..., None], torch.sin(angle)[..., None]
+        x = kron[:, layer] @ torch.cat([c * re - s * im, s * re + c * im], -1)
+    probs = x[..., :batch].square() + x[..., batch:].square()  # (G, 2**n, batch)
+    return probs[:, perm].transpose(1, 2)  # last CNOT ladder: (G, batch, 2**n)
 
 
 @functools.lru_cache(maxsize=16)
