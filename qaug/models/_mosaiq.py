@@ -94,7 +94,9 @@ class ClassPCA(nn.Module):
             raise ValueError(
                 f"MosaiQ's PCA has n_components={n}, but the class has only {len(real_x)} "
                 f"training images, and a PCA of {len(real_x)} images has at most {len(real_x)} "
-                f"components. Use --gan.n_components={len(real_x)} or fewer, or more images."
+                f"components. Set n_components to {len(real_x)} or fewer (train-gan/augment: "
+                f"--gan.n_components={len(real_x)}; experiments: gan.mosaiq.n_components), or "
+                "give the class more images."
             )
         x = real_x.reshape(len(real_x), -1).double()  # (N, H*W)
         mean = x.mean(0)

@@ -3,7 +3,8 @@
 A state is a complex tensor ``(batch, 2, ..., 2)``, one axis per qubit; wire 0 is the most
 significant bit of a basis-state index (PennyLane's order). Gates (``_engine``) and
 measurements (``_measure``) are separate; ``_fused`` builds whole circuit blocks as one
-matrix for the hot path, and ``_circuits`` holds the two circuits the models use. Noisy
+matrix for the hot path, ``_circuits`` holds the two circuits of the demo models and
+``_published_circuits`` those of PQWGAN and MosaiQ. Noisy
 execution sits beside them: ``_density`` (density matrices ``(batch, 2**n, 2**n)``,
 depolarizing) and ``_noise`` (``NoiseModel``, readout error, shot sampling, the noisy VQC).
 """
@@ -49,6 +50,13 @@ from ._fused import (
 from ._measure import expval_z, marginal_probabilities, postselect, probabilities, z_signs
 from ._noise import NoiseModel, apply_readout_error, noisy_vqc_expvals, sample_expval_z
 from ._noisy_patch import noisy_patch_patches, noisy_patch_probabilities, sample_probabilities
+from ._published_circuits import (
+    PUBLISHED_FUSE_MAX_QUBITS,
+    chain_cnots,
+    mosaiq_expvals,
+    pqwgan_probabilities,
+    rot_factors,
+)
 
 __all__ = [
     "MAX_QUBITS",
@@ -85,6 +93,12 @@ __all__ = [
     "chain_czs",
     "vqc_expvals",
     "patch_generator_patches",
+    # published generators: PQWGAN (Rot + CNOT ladder) and MosaiQ (RY + CZ, <X>)
+    "PUBLISHED_FUSE_MAX_QUBITS",
+    "chain_cnots",
+    "rot_factors",
+    "pqwgan_probabilities",
+    "mosaiq_expvals",
     # noisy execution: density matrices, noise model, readout, shots
     "DM_MAX_QUBITS",
     "density_from_state",
