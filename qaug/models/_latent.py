@@ -37,6 +37,7 @@ from qaug.quantum import (
     apply_layers,
     entangler_permutation,
     kron_factors,
+    noisy_vqc_expvals,
     product_vector,
     ring_cnots,
     ry_factors,
@@ -107,6 +108,9 @@ class LatentCircuits(nn.Module):
     """
 
     is_quantum = True
+    supports_noise = True  # qaug.models.noisy sets noise / noise_generator
+    noise = None
+    noise_generator = None
 
     def __init__(
         self,
@@ -143,7 +147,11 @@ class LatentCircuits(nn.Module):
             raise ValueError(
                 f"z must have shape (n, n_qubits) = (n, {self.n_qubits}); got {tuple(z.shape)}."
             )
-        return latent_expvals(z, self.weights)  # (n, G * n_qubits)
+        if self.noise is None:
+            return latent_expvals(z, self.weights)  # (n, G * n_qubits)
+        # under noise: each circuit is VQCLayer's, so the noisy VQC simulates it
+        ev = [noisy_vqc_expvals(z, w, self.noise, generator=self.noise_generator) for w in self.weights]
+        return torch.cat(ev, dim=1)  # (n, G * n_qubits), g-major
 
 
 def _side(image_size: int) -> int:

@@ -28,6 +28,7 @@ from torch import nn
 
 from qaug.models._init import make_linear, resolve_generator
 from qaug.models._quantum_layers import MAX_LAYER_QUBITS, _check_int
+from qaug.quantum._noisy_circuits import noisy_mosaiq_expvals
 from qaug.quantum._published_circuits import mosaiq_expvals
 
 __all__ = [
@@ -149,6 +150,9 @@ class MosaiQCircuits(nn.Module):
     """
 
     is_quantum = True
+    supports_noise = True  # qaug.models.noisy sets noise / noise_generator
+    noise = None
+    noise_generator = None
 
     def __init__(
         self, n_qubits: int, depth: int, n_generators: int, *, generator: torch.Generator | None
@@ -163,7 +167,10 @@ class MosaiQCircuits(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """``(batch, n_qubits)`` -> ``(batch, n_generators * n_qubits)`` in [-1, 1], g-major."""
-        ev = mosaiq_expvals(z, self.weights)  # (G, batch, n_qubits)
+        if self.noise is None:
+            ev = mosaiq_expvals(z, self.weights)  # (G, batch, n_qubits)
+        else:
+            ev = noisy_mosaiq_expvals(z, self.weights, self.noise, generator=self.noise_generator)
         return ev.transpose(0, 1).reshape(z.shape[0], -1)
 
 

@@ -2,7 +2,8 @@
 
 The layers' default (ideal statevector) behaviour is untouched outside the ``with`` block; the
 context manager only sets and then restores the ``noise`` and ``noise_generator`` attributes of
-every ``VQCLayer`` (``ReuploadingVQCLayer`` and ``QuanvCircuit`` included) inside the model.
+every noise-capable quantum layer (``supports_noise = True``: ``VQCLayer`` and subclasses, the
+quantum generators' circuits) inside the model.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from qaug.models._quantum_layers import PatchQuantumGenerator, VQCLayer
 from qaug.quantum import NoiseModel
 
 __all__ = ["noisy", "noisy_layers"]
@@ -21,9 +21,14 @@ __all__ = ["noisy", "noisy_layers"]
 _ATTRS = ("noise", "noise_generator")
 
 
-def noisy_layers(model: nn.Module) -> list[VQCLayer]:
-    """The quantum layers of ``model`` (itself included) that support noisy execution."""
-    return [m for m in model.modules() if isinstance(m, (VQCLayer, PatchQuantumGenerator))]
+def noisy_layers(model: nn.Module) -> list[nn.Module]:
+    """The quantum layers of ``model`` (itself included) that support noisy execution.
+
+    A layer supports noise when its class sets ``supports_noise = True`` and its forward reads
+    ``self.noise`` / ``self.noise_generator`` (VQCLayer and its subclasses, the patch, PQWGAN,
+    MosaiQ and latent circuits).
+    """
+    return [m for m in model.modules() if getattr(m, "supports_noise", False)]
 
 
 @contextlib.contextmanager
@@ -76,8 +81,9 @@ def noisy(
     if not layers:
         raise ValueError(
             f"{type(model).__name__} has no quantum layer that supports noise (VQCLayer, "
-            "ReuploadingVQCLayer, QuanvCircuit, PatchQuantumGenerator); noisy execution applies "
-            "to the quantum classifiers 'hqcnn', 'reupload', 'quanv' and the 'qgan' generator."
+            "ReuploadingVQCLayer, QuanvCircuit, the generators' circuits); noisy execution "
+            "applies to the quantum classifiers 'hqcnn', 'reupload', 'quanv' and the quantum "
+            "generator kinds, not to classical modules."
         )
     saved = [{k: m.__dict__[k] for k in _ATTRS if k in m.__dict__} for m in layers]
     try:

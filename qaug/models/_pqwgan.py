@@ -26,6 +26,7 @@ from torch import nn
 
 from qaug.models._init import make_linear, resolve_generator
 from qaug.models._quantum_layers import MAX_LAYER_QUBITS, _check_int
+from qaug.quantum._noisy_circuits import noisy_pqwgan_probabilities
 from qaug.quantum._published_circuits import pqwgan_probabilities
 
 __all__ = ["PQWGANCircuits", "PQWGANGenerator", "PQWGANCritic", "build_pqwgan"]
@@ -44,6 +45,9 @@ class PQWGANCircuits(nn.Module):
     """
 
     is_quantum = True
+    supports_noise = True  # qaug.models.noisy sets noise / noise_generator
+    noise = None
+    noise_generator = None
 
     def __init__(
         self,
@@ -75,7 +79,11 @@ class PQWGANCircuits(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """``(batch, n_qubits)`` -> ``(batch, n_generators, patch_pixels)`` in [0, 1]."""
-        probs = pqwgan_probabilities(z, self.weights)  # (G, batch, 2**n)
+        if self.noise is None:
+            probs = pqwgan_probabilities(z, self.weights)  # (G, batch, 2**n)
+        else:
+            probs = noisy_pqwgan_probabilities(z, self.weights, self.noise,
+                                               generator=self.noise_generator)
         kept = probs[..., : 2 ** (self.n_qubits - self.n_ancillas)]  # ancillas in |0>: (G, batch, P)
         given0 = kept / kept.sum(-1, keepdim=True)  # post-selection: conditional probabilities
         patch = given0 / given0.amax(-1, keepdim=True)  # brightest pixel of every patch = 1

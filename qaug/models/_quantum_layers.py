@@ -17,7 +17,7 @@ from torch import nn
 
 from qaug.models._init import resolve_generator
 from qaug.quantum import NoiseModel, noisy_vqc_expvals, patch_generator_patches, vqc_expvals
-from qaug.quantum._noisy_patch import noisy_patch_patches
+from qaug.quantum._noisy_circuits import noisy_patch_patches
 
 __all__ = ["VQCLayer", "ReuploadingVQCLayer", "QuanvCircuit", "PatchQuantumGenerator"]
 
@@ -67,6 +67,7 @@ class VQCLayer(nn.Module):
     """
 
     is_quantum = True
+    supports_noise = True
     reupload = False
     noise: NoiseModel | None = None
     noise_generator: torch.Generator | None = None
@@ -91,15 +92,6 @@ class VQCLayer(nn.Module):
         _check_input(x, self.n_qubits, "x")
         if self.noise is None:
             return vqc_expvals(x, self.weights, reupload=self.reupload)
-        if self.noise.shots is not None and torch.is_grad_enabled() and (
-            x.requires_grad or self.weights.requires_grad
-        ):
-            raise ValueError(
-                f"noise.shots={self.noise.shots}: shot sampling is not differentiable, so it "
-                "cannot run where gradients are needed. Evaluate under torch.no_grad() (as "
-                "qaug.train.evaluate does), or train with shots=None (depolarizing and readout "
-                "noise stay differentiable)."
-            )
         return noisy_vqc_expvals(x, self.weights, self.noise, reupload=self.reupload,
                                  generator=self.noise_generator)
 
@@ -156,6 +148,7 @@ class PatchQuantumGenerator(nn.Module):
     """
 
     is_quantum = True
+    supports_noise = True
     noise: NoiseModel | None = None  # set by qaug.models.noisy; None = exact statevector
     noise_generator: torch.Generator | None = None
 
@@ -202,7 +195,7 @@ class PatchQuantumGenerator(nn.Module):
         _check_input(z, self.n_qubits, "z")
         if self.noise is None:
             return patch_generator_patches(z, self.weights, self.n_ancillas)
-        # Under shots the straight-through surrogate keeps training possible (see _noisy_patch).
+        # Under shots a straight-through surrogate keeps training possible (qaug.quantum._noisy_circuits).
         return noisy_patch_patches(z, self.weights, self.noise, self.n_ancillas,
                                    generator=self.noise_generator)
 

@@ -49,7 +49,14 @@ from ._fused import (
 )
 from ._measure import expval_z, marginal_probabilities, postselect, probabilities, z_signs
 from ._noise import NoiseModel, apply_readout_error, noisy_vqc_expvals, sample_expval_z
-from ._noisy_patch import noisy_patch_patches, noisy_patch_probabilities, sample_probabilities
+from ._noisy_circuits import (
+    noisy_layer_probabilities,
+    noisy_mosaiq_expvals,
+    noisy_patch_patches,
+    noisy_patch_probabilities,
+    noisy_pqwgan_probabilities,
+    sample_probabilities,
+)
 from ._published_circuits import (
     PUBLISHED_FUSE_MAX_QUBITS,
     chain_cnots,
@@ -110,6 +117,9 @@ __all__ = [
     "sample_expval_z",
     "noisy_patch_patches",
     "noisy_patch_probabilities",
+    "noisy_layer_probabilities",
+    "noisy_pqwgan_probabilities",
+    "noisy_mosaiq_expvals",
     "sample_probabilities",
     "noisy_vqc_expvals",
 ]

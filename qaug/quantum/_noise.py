@@ -10,8 +10,10 @@ matrices (``_density``) with three kinds of noise:
 - shots: ``<Z_i>`` estimated from ``shots`` outcomes drawn from the (noisy) probabilities.
 
 Depolarizing and readout noise are linear maps, so the noisy expectations stay exact and
-differentiable (noise-aware training works). Shot sampling is not differentiable: shots are
-for evaluation (draws come from an explicit ``torch.Generator``, never the global RNG).
+differentiable (noise-aware training works). Shot sampling is not: under shots the noisy VQC
+returns the shot estimate with the exact expectation's gradient (straight-through surrogate),
+so training under shots works too (draws come from an explicit ``torch.Generator``, never the
+global RNG).
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ class NoiseModel:
 
     Attributes:
         shots: outcomes sampled per circuit evaluation to estimate ``<Z_i>`` (``None``: exact
-            expectations). Not differentiable; use for evaluation.
+            expectations). Training sees the shot estimate with the exact gradient
+            (straight-through surrogate).
         depolarizing: single-qubit depolarizing probability in [0, 1] applied to every wire after
             each variational layer (after the CNOT ring); 0.75 fully mixes a wire.
         readout: symmetric bit-flip probability in [0, 1] of each measured qubit.
@@ -186,7 +189,9 @@ def noisy_vqc_expvals(
     simulated on density matrices ``(batch, 2**n, 2**n)``: after each layer a depolarizing
     channel of probability ``noise.depolarizing`` on every wire; the final probabilities pass
     through the readout error ``noise.readout``; with ``noise.shots`` the expectations are
-    estimated from that many outcomes drawn from ``generator`` (then not differentiable).
+    estimated from that many outcomes drawn from ``generator``; their gradient is then the
+    straight-through surrogate (that of the exact noisy expectations: the shot estimate is
+    unbiased, so this is what parameter-shift would estimate with unlimited shots).
     With an ideal ``noise`` the result equals ``vqc_expvals`` up to rounding.
 
     Returns:
@@ -215,6 +220,8 @@ def noisy_vqc_expvals(
         rho = apply_unitary_dm(rho, unitary)
         rho = depolarize(rho, noise.depolarizing, range(n))
     probs = apply_readout_error(dm_probabilities(rho), n, noise.readout)  # (batch, 2**n)
+    exact = probs @ z_signs(n, range(n), probs.dtype, probs.device)  # (batch, n)
     if noise.shots is not None:
-        return sample_expval_z(probs, n, noise.shots, generator)
-    return probs @ z_signs(n, range(n), probs.dtype, probs.device)  # (batch, n)
+        # straight-through: the shot estimate's value, the exact noisy expectation's gradient
+        return exact + (sample_expval_z(probs, n, noise.shots, generator) - exact).detach()
+    return exact

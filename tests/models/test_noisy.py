@@ -51,12 +51,26 @@ def test_noise_is_differentiable_without_shots():
     assert model.body.weights.grad.abs().sum() > 0 and model.front.fc.weight.grad is not None
 
 
+def test_shots_train_with_the_straight_through_gradient():
+    model = HQCNN(3, 8, generator=make_generator(0, "init"))
+    with noisy(model, NoiseModel(shots=50), generator=make_generator(0, "shots")):
+        out = model.body(torch.zeros(2, 4))
+        out.sum().backward()
+    # value: a shot estimate (multiples of 2/50); gradient: that of the exact expectations
+    assert torch.allclose((out.detach() * 25).round(), out.detach() * 25, atol=1e-4)
+    grad_shots = model.body.weights.grad.clone()
+    model.body.weights.grad = None
+    with noisy(model, NoiseModel()):
+        model.body(torch.zeros(2, 4)).sum().backward()
+    torch.testing.assert_close(grad_shots, model.body.weights.grad)
+
+
 def test_exceptions_and_restore_on_error():
     model = HQCNN(3, 8, generator=make_generator(0, "init"))
     layer = model.body
-    with pytest.raises(ValueError, match="not differentiable"):
+    with pytest.raises(RuntimeError, match="stop"):
         with noisy(model, NoiseModel(shots=10), generator=torch.Generator()):
-            model(images())
+            raise RuntimeError("stop")
     assert layer.noise is None and layer.noise_generator is None and "noise" not in vars(layer)
     with pytest.raises(ValueError, match="needs generator="):
         with noisy(model, NoiseModel(shots=10)):
@@ -99,3 +113,27 @@ def test_qgan_generator_runs_under_noise_and_trains_under_shots():
     out.mean().backward()
     grad = G.patches.weights.grad
     assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("kind", ["pqwgan", "mosaiq", "latent"])
+def test_every_quantum_generator_kind_runs_under_noise(kind):
+    from qaug.models import GANConfig, build_gan
+
+    size = 8
+    G, _ = build_gan(kind, size, GANConfig(kind=kind), generator=make_generator(0, "init"))
+    real = torch.rand(24, 1, size, size, generator=make_generator(0, "real"))
+    if hasattr(G, "fit_data"):
+        G.fit_data(real, generator=make_generator(0, "fit"))
+    z = G.sample_latent(3, make_generator(0, "z"))
+    with torch.no_grad():
+        ideal = G(z)
+        with noisy(G, NoiseModel()):
+            ideal_dm = G(z)
+        with noisy(G, NoiseModel(depolarizing=0.1, readout=0.05)):
+            noisy_out = G(z)
+    torch.testing.assert_close(ideal_dm, ideal, atol=1e-4, rtol=0)
+    assert noisy_out.shape == ideal.shape and (noisy_out - ideal).abs().max() > 1e-3
+    with noisy(G, NoiseModel(shots=64), generator=make_generator(0, "shots")):
+        G(z).mean().backward()
+    grads = [p.grad for m in G.modules() if getattr(m, "is_quantum", False) for p in m.parameters()]
+    assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)

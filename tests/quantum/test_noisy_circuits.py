@@ -201,3 +201,61 @@ def test_qiskit_aer_agrees_on_the_exported_gates():
         big = little.reshape((2,) * n).permute(*reversed(range(n))).reshape(-1)
         ref = _patches_from_probs(big[None, None])
         torch.testing.assert_close(ours[b : b + 1], ref, atol=1e-9, rtol=0)
+
+
+def _published_args(gens=2, depth=2, n=3, batch=2, rot=False):
+    g = torch.Generator().manual_seed(7)
+    shape = (gens, depth, n, 3) if rot else (gens, depth, n)
+    return (torch.rand(batch, n, generator=g, dtype=torch.float64),
+            torch.rand(*shape, generator=g, dtype=torch.float64) * math.pi)
+
+
+def test_ideal_published_circuits_match_their_statevector_versions():
+    z, w = _published_args(rot=True)
+    torch.testing.assert_close(q.noisy_pqwgan_probabilities(z, w, NoiseModel()),
+                               q.pqwgan_probabilities(z, w), atol=1e-12, rtol=0)
+    z, w = _published_args()
+    torch.testing.assert_close(q.noisy_mosaiq_expvals(z, w, NoiseModel()), q.mosaiq_expvals(z, w),
+                               atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("which", ["pqwgan", "mosaiq"])
+def test_published_circuits_match_default_mixed(which):
+    qml = pytest.importorskip("pennylane")
+    p, readout, n = 0.04, 0.03, 3
+    z, w = _published_args(rot=which == "pqwgan")
+    dev = qml.device("default.mixed", wires=n)
+
+    @qml.qnode(dev, interface="torch")
+    def circuit(zb, wg):
+        for i in range(n):
+            qml.RY(zb[i], wires=i)
+            if which == "mosaiq":
+                qml.RX(zb[i], wires=i)
+        for layer in range(wg.shape[0]):
+            for i in range(n):
+                if which == "pqwgan":
+                    qml.Rot(*wg[layer, i], wires=i)
+                else:
+                    qml.RY(wg[layer, i], wires=i)
+            for a in range(n - 1):
+                (qml.CNOT if which == "pqwgan" else qml.CZ)(wires=[a, a + 1])
+            for i in range(n):
+                qml.DepolarizingChannel(p, wires=i)
+        for i in range(n):
+            if which == "mosaiq":
+                qml.Hadamard(wires=i)
+            qml.BitFlip(readout, wires=i)
+        if which == "mosaiq":
+            return [qml.expval(qml.PauliZ(i)) for i in range(n)]
+        return qml.probs(wires=range(n))
+
+    noise = NoiseModel(depolarizing=p, readout=readout)
+    if which == "pqwgan":
+        ours = q.noisy_pqwgan_probabilities(z, w, noise)
+        theirs = torch.stack([torch.stack([circuit(z[b], w[g]) for b in range(2)]) for g in range(2)])
+    else:
+        ours = q.noisy_mosaiq_expvals(z, w, noise)
+        theirs = torch.stack([torch.stack([torch.stack(list(circuit(z[b], w[g]))) for b in range(2)])
+                              for g in range(2)])
+    torch.testing.assert_close(ours, theirs.to(ours.dtype), atol=1e-6, rtol=0)
