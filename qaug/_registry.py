@@ -55,7 +55,7 @@ METHODS: tuple[str, ...] = (BASE_METHODS + GENERATOR_KINDS
 # Built-in data sets (besides an .npz file or an image folder).
 DATASET_NAMES: tuple[str, ...] = ("mnist", "digits")
 # Sweep presets: qaug/experiments/presets/<name>.toml (a test checks the folder matches).
-PRESETS: tuple[str, ...] = ("paper", "imbalanced", "uniform", "scale", "demo")
+PRESETS: tuple[str, ...] = ("paper", "imbalanced", "uniform", "scale", "demo", "fullres")
 # Adversarial training.
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 ADVERSARIAL_LOSSES: tuple[str, ...] = ("bce", "lsgan", "wgan-gp")

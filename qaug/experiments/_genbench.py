@@ -66,6 +66,8 @@ class BenchConfig:
         n_samples: generated images per class scored (fixed for every variant).
         n_bins, extractor_epochs, tstr_epochs: protocol settings.
         eval_every: quality logging during training (iterations; 0 = start and end only).
+        select_best: keep each generator's best logged iterate by the training-set quality
+            score (``AdversarialConfig.select_best``), the same rule for every variant.
     """
 
     variants: tuple[str, ...] = ()
@@ -82,6 +84,7 @@ class BenchConfig:
     extractor_epochs: int = 40
     tstr_epochs: int = 20
     eval_every: int = 100
+    select_best: bool = True
 
     def __post_init__(self):
         names = bench_variants()
@@ -139,7 +142,8 @@ def gan_config_for(variant: str, size: int, match: str = "qgan") -> GANConfig:
 
 
 def _adv_config(kind: str, cfg: BenchConfig):
-    changes = {"eval_every": cfg.eval_every, "checkpoint_every": 10**9}
+    changes = {"eval_every": cfg.eval_every, "checkpoint_every": 10**9,
+               "select_best": cfg.select_best}
     if cfg.iterations is not None:
         changes["iterations"] = cfg.iterations
     return default_adversarial_config(kind, **changes)
