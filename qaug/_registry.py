@@ -35,7 +35,8 @@ __all__ = [
 ]
 
 # Generator kinds (models.build_gan, train.fit_class_generators, --generator, gan.<kind>).
-GENERATOR_KINDS: tuple[str, ...] = ("qgan", "gan", "dcgan", "upconv", "pqwgan", "mosaiq", "latent")
+GENERATOR_KINDS: tuple[str, ...] = ("qgan", "gan", "dcgan", "upconv", "pqwgan", "mosaiq", "latent",
+                                    "latent_mlp")
 # Discriminators (GANConfig.discriminator); "auto" picks one per generator kind.
 DISCRIMINATOR_KINDS: tuple[str, ...] = ("auto", "mlp", "cnn", "dcgan")
 # Classifiers (models.build_classifier, --model / --classifier, classifier.name).

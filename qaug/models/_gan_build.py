@@ -59,6 +59,7 @@ GENERATOR_BUILDERS: dict[str, object] = {
     "gan": _build_mlp,
     "dcgan": _build_dcgan,
     "upconv": "qaug.models._upconv:build_upconv",
+    "latent_mlp": "qaug.models._latent_mlp:build_latent_mlp_gan",
     "pqwgan": "qaug.models._pqwgan:build_pqwgan",
     "mosaiq": "qaug.models._mosaiq:build_mosaiq",
     "latent": "qaug.models._latent:build_latent_gan",

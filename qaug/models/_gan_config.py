@@ -141,6 +141,8 @@ DEFAULT_POST_HIDDEN = 64
 # Architecture defaults of kinds that differ from GANConfig's (which are the qgan demo's).
 _GAN_KIND_DEFAULTS: dict[str, dict] = {
     "latent": {"n_qubits": 4, "depth": 4, "n_generators": 4},
+    # its classical control: an MLP of width 5 (121 parameters) instead of the 128 angles
+    "latent_mlp": {"n_qubits": 4, "depth": 4, "n_generators": 4, "gan_hidden": (5,)},
 }
 
 

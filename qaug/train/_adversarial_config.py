@@ -130,6 +130,9 @@ _KIND_DEFAULTS = {
     "mosaiq": {"iterations": 1000, "batch_size": 8, "lr_g": 0.3, "lr_d": 0.05},
     "latent": {"iterations": 1000, "optimizer": "adam", "lr_g": 1e-2, "lr_d": 1e-3,
                "select_best": True},
+    # the latent kind's classical control trains exactly as it does
+    "latent_mlp": {"iterations": 1000, "optimizer": "adam", "lr_g": 1e-2, "lr_d": 1e-3,
+               "select_best": True},
 }
 
 
