@@ -4,6 +4,15 @@ Each component owns a frozen dataclass (``DataConfig``, ``TrainConfig``, ...) th
 its values in ``__post_init__``. This module only converts: it never guesses types.
 Unknown keys are rejected with the list of valid ones, as nanoGPT does, without ``exec``.
 
+One vocabulary for every command and the Python API: the sections are those of
+``qaug.experiments.ExperimentConfig`` (``seed``, ``data``, ``classifier``, ``train``,
+``augment``, ``gan.<kind>``, ``adversarial.<kind>``, ``quality``). In a per-kind section
+(a dataclass with ``PER_KIND = True``) a key without a kind, such as ``adversarial.lr_g=0.1``,
+sets that key of every kind. Renamed keys (``RENAMED_KEYS``) still work with a FutureWarning;
+removed ones (``REMOVED_KEYS``) raise an error that names the replacement. Fields whose
+metadata is ``HASH_IF_CHANGED`` (added after results were committed) enter a config's hash
+only when they differ from their default, so adding them keeps existing hashes.
+
 Example:
     >>> from qaug.data import DataConfig
     >>> cfg = apply_overrides(DataConfig(), ["image_size=16", "classes=[3, 5]"])
@@ -17,6 +26,7 @@ import dataclasses
 import json
 import types
 import typing
+import warnings
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,17 +36,53 @@ __all__ = [
     "apply_overrides",
     "load_config_file",
     "config_hash",
+    "HASH_IF_CHANGED",
+    "RENAMED_KEYS",
+    "REMOVED_KEYS",
 ]
+
+HASH_IF_CHANGED = {"hash": "if-changed"}
+# Old dotted key (or section) -> new one. Accepted with a FutureWarning.
+RENAMED_KEYS = {
+    "adv": "adversarial",  # train-gan / augment before the vocabulary was unified
+    "model": "classifier",  # train-classifier / augment
+    "augment.n_rounds": "augment.rounds",  # qaug augment
+}
+# Old key -> what to use instead (an error: these have no one-to-one replacement).
+REMOVED_KEYS = {
+    "augment.strategy": "the strategy is part of augment.method: none, traditional, <kind> "
+                        "(general) or <kind>_customized, e.g. augment.method=qgan_customized "
+                        "(qaug augment also takes --strategy and --generator)",
+    "augment.generator": "the generator kind is part of augment.method, e.g. "
+                         "augment.method=dcgan or augment.method=dcgan_customized",
+    "gan.kind": "the generator kind is chosen by --generator (train-gan) or augment.method "
+                "(augment, run); the settings of kind K are gan.K.* / adversarial.K.*",
+}
 
 T = TypeVar("T")
 
 
-def config_to_dict(cfg: Any) -> dict:
-    """Nested plain dict (tuples become lists) of a dataclass config."""
+def _is_default(f: dataclasses.Field, value: Any) -> bool:
+    if f.default is not dataclasses.MISSING:
+        return value == f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return value == f.default_factory()
+    return False
+
+
+def config_to_dict(cfg: Any, *, for_hash: bool = False) -> dict:
+    """Nested plain dict (tuples become lists) of a dataclass config.
+
+    With ``for_hash``, fields marked ``HASH_IF_CHANGED`` are left out while at their default.
+    """
+
+    def keep(f, v) -> bool:
+        return not (for_hash and f.metadata.get("hash") == "if-changed" and _is_default(f, v))
 
     def conv(v):
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
-            return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v)}
+            return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v)
+                    if keep(f, getattr(v, f.name))}
         if isinstance(v, (list, tuple)):
             return [conv(x) for x in v]
         if isinstance(v, dict):
@@ -50,7 +96,7 @@ def config_hash(cfg: Any, length: int = 12) -> str:
     """Stable short hash of a config's content (used to cache and resume runs)."""
     import hashlib
 
-    text = json.dumps(config_to_dict(cfg), sort_keys=True, default=str)
+    text = json.dumps(config_to_dict(cfg, for_hash=True), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
@@ -141,9 +187,16 @@ def config_from_dict(cls: type[T], data: dict, _where: str = "") -> T:
         raise TypeError(f"config{' ' + _where if _where else ''} must be a dict; got {data!r}.")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    prefix = f"{_where}." if _where else ""
+    done = _where.split(".") if _where else []
+    data = {k if k in fields else ".".join(_current_key(done, [k]) or [k]): v
+            for k, v in data.items()}
+    shared = {}
+    if getattr(cls, "PER_KIND", False):  # keys without a kind apply to every kind
+        slot_fields = {f.name for f in dataclasses.fields(hints[next(iter(fields))])}
+        shared = {k: data.pop(k) for k in list(data) if k not in fields and k in slot_fields}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        prefix = f"{_where}." if _where else ""
         raise ValueError(
             f"unknown config key(s) {[prefix + k for k in unknown]}; valid keys here: "
             f"{sorted(prefix + k for k in fields)}."
@@ -152,7 +205,35 @@ def config_from_dict(cls: type[T], data: dict, _where: str = "") -> T:
     for name, value in data.items():
         where = f"{_where}.{name}" if _where else name
         kwargs[name] = _coerce(value, hints[name], where)
-    return cls(**kwargs)
+    cfg = cls(**kwargs)
+    for name, value in shared.items():
+        cfg = _set_path(cfg, [name], value, prefix + name, tuple(done))
+    return cfg
+
+
+def _current_key(done: list[str], rest: list[str]) -> list[str] | None:
+    """``rest`` (below the section ``done``) in today's vocabulary, or None if not an old key.
+
+    Renamed keys are mapped with a FutureWarning; removed ones raise a ValueError naming what
+    to use instead. Rules match anywhere in the path (``base.adv.lr_g`` in a sweep file too).
+    """
+    parts, n = done + rest, len(done)
+    for table in (REMOVED_KEYS, RENAMED_KEYS):
+        for old, new in table.items():
+            old_parts = old.split(".")
+            for i in range(max(0, n - len(old_parts) + 1), n + 1):
+                if parts[i:i + len(old_parts)] != old_parts:
+                    continue
+                key = ".".join(parts)
+                if table is REMOVED_KEYS:
+                    raise ValueError(f"config key {key!r} was removed: {new}.")
+                renamed = parts[:i] + new.split(".") + parts[i + len(old_parts):]
+                if renamed[:n] != done:
+                    continue
+                warnings.warn(f"config key {key!r} is deprecated; use {'.'.join(renamed)!r}.",
+                              FutureWarning, stacklevel=5)
+                return renamed[n:]
+    return None
 
 
 def _parse_scalar(text: str) -> Any:
@@ -185,17 +266,27 @@ def apply_overrides(cfg: T, overrides: list[str] | dict[str, Any]) -> T:
     return cfg
 
 
-def _set_path(cfg: Any, path: list[str], value: Any, full: str) -> Any:
+def _set_path(cfg: Any, path: list[str], value: Any, full: str, done: tuple = ()) -> Any:
     if not dataclasses.is_dataclass(cfg):
         raise ValueError(f"override {full!r}: {path[0]!r} is not a config section.")
     fields = {f.name: f for f in dataclasses.fields(cfg)}
+    if path[0] not in fields and (renamed := _current_key(list(done), path)) is not None:
+        path = renamed
     head = path[0]
+    if head not in fields and getattr(cfg, "PER_KIND", False):
+        slot_fields = sorted(f.name for f in dataclasses.fields(getattr(cfg, next(iter(fields)))))
+        if head not in slot_fields:
+            raise ValueError(f"unknown config key {full!r}; valid keys here: a kind "
+                             f"{sorted(fields)}, or a key of every kind {slot_fields}.")
+        return dataclasses.replace(cfg, **{k: _set_path(getattr(cfg, k), path, value, full,
+                                                        (*done, k)) for k in fields})
     if head not in fields:
         raise ValueError(f"unknown config key {full!r}; valid keys here: {sorted(fields)}.")
     if len(path) == 1:
         hints = typing.get_type_hints(type(cfg))
         return dataclasses.replace(cfg, **{head: _coerce(value, hints[head], full)})
-    return dataclasses.replace(cfg, **{head: _set_path(getattr(cfg, head), path[1:], value, full)})
+    sub = _set_path(getattr(cfg, head), path[1:], value, full, (*done, head))
+    return dataclasses.replace(cfg, **{head: sub})
 
 
 def load_config_file(path: str | Path) -> dict:

@@ -14,9 +14,9 @@ FAST = [
     "8",
     "--n-per-class",
     "5",
-    "--adv.iterations=2",
-    "--adv.batch_size=4",
-    "--adv.eval_every=0",
+    "--adversarial.iterations=2",
+    "--adversarial.batch_size=4",
+    "--adversarial.eval_every=0",
     "--train.epochs=2",
     "--data.n_val_per_class=5",
     "--data.n_test_per_class=5",
@@ -57,7 +57,9 @@ def test_strategy_writes_every_file(strategy, tmp_out):
     }
     assert set(npz["source"].tolist()) == {"original", source}
     config = json.loads((tmp_out / "config.json").read_text())
-    assert config["adv"]["iterations"] == 2 and config["augment"]["strategy"] == strategy
+    kind = "dcgan" if strategy == "general" else "qgan"
+    assert config["adversarial"][kind]["iterations"] == 2
+    assert config["augment"]["method"] == ("traditional" if strategy == "traditional" else "dcgan")
 
 
 def test_customized_imbalanced_reports_allocation(tmp_out):
@@ -177,17 +179,17 @@ def test_exception_exit_codes(tmp_out, capsys):
 def test_dry_run_uses_the_reproduce_budgets(tmp_out):
     from qaug._commands.augment import dry_run_overrides
 
-    assert "adv.iterations=2" in dry_run_overrides("qgan")
-    assert not any(o.startswith(("adversarial.", "quality.")) for o in dry_run_overrides("gan"))
+    assert "adversarial.qgan.iterations=2" in dry_run_overrides()
+    assert not any(o.startswith("quality.") for o in dry_run_overrides())
     args = ["augment", "--dry-run", "--strategy", "customized", "--generator", "qgan",
-            "--classifier", "cnn", "--budget", "300", "--out", str(tmp_out), "--adv.lr_g=0.2"]
+            "--classifier", "cnn", "--budget", "300", "--out", str(tmp_out), "--adversarial.lr_g=0.2"]
     assert main(args) == 0
     for name in ("augmented.npz", "augment.json", "samples.png", "config.json", "run.json"):
         assert (tmp_out / name).is_file(), name
     config = json.loads((tmp_out / "config.json").read_text())
     assert config["train"]["epochs"] == 1 and config["data"]["n_train_per_class"] == 10
-    assert config["adv"]["iterations"] == 2 and config["augment"]["n_rounds"] == 1
-    assert config["adv"]["lr_g"] == 0.2  # the user's overrides still apply
+    assert config["adversarial"]["qgan"]["iterations"] == 2 and config["augment"]["rounds"] == 1
+    assert config["adversarial"]["qgan"]["lr_g"] == 0.2  # the user's overrides still apply
     npz, summary = _read(tmp_out)
     assert summary["budget"] == 6 and summary["counts"]["original"] == {"0": 10, "1": 10, "2": 10}
     assert len(npz["y"]) == 30 + sum(row["kept"] for row in summary["report"].values())
@@ -200,6 +202,7 @@ def test_generators_get_their_tuned_settings(kind, optimizer, tmp_out):
             "--image-size", "16", "--out", str(tmp_out)]
     assert main(args) == 0
     config = json.loads((tmp_out / "config.json").read_text())
-    assert config["adv"]["optimizer"] == optimizer
+    assert config["adversarial"][kind]["optimizer"] == optimizer
     if kind == "qgan":  # 16 x 16 = 16 patches of 16 pixels: the QGAN grows sub-generators
-        assert config["gan"]["n_generators"] == 16 and config["gan"]["post_hidden"] == 0
+        assert config["gan"]["qgan"]["n_generators"] == 16
+        assert config["gan"]["qgan"]["post_hidden"] == 0

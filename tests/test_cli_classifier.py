@@ -33,7 +33,7 @@ def test_writes_every_file(cnn_run, capsys):
         assert key in m
     cfg = read_json(cnn_run / "config.json")
     assert cfg["train"]["epochs"] == 1 and cfg["data"]["n_train_per_class"] == 5
-    assert cfg["model"]["name"] == "cnn" and cfg["seed"] == 0
+    assert cfg["classifier"]["name"] == "cnn" and cfg["seed"] == 0
     assert read_json(cnn_run / "run.json")["seed"] == 0
     rows = list(csv.DictReader((cnn_run / "history.csv").read_text().splitlines()))
     assert len(rows) == 1 and rows[0]["epoch"] == "1"
@@ -62,9 +62,9 @@ def test_bad_model_lists_choices(tmp_path, capsys):
 
 
 def test_overrides_applied_and_unknown_key_rejected(tmp_path, capsys):
-    assert _run(tmp_path / "a", "--train.lr=0.05", "--model.channels=2") == 0
+    assert _run(tmp_path / "a", "--train.lr=0.05", "--classifier.channels=2") == 0
     cfg = read_json(tmp_path / "a" / "config.json")
-    assert cfg["train"]["lr"] == 0.05 and cfg["model"]["channels"] == 2
+    assert cfg["train"]["lr"] == 0.05 and cfg["classifier"]["channels"] == 2
     assert _run(tmp_path / "b", "--train.learning_rate=0.05") == 2
     assert "valid keys" in capsys.readouterr().err
 

@@ -23,7 +23,7 @@ def test_train_gan_then_generate(tmp_path, capsys):
             "1",
             "--out",
             str(out),
-            "--adv.lr_g=0.2",
+            "--adversarial.qgan.lr_g=0.2",
         )
         == 0
     )
@@ -57,8 +57,9 @@ def test_train_gan_then_generate(tmp_path, capsys):
     assert r["selected"]["iteration"] == 3 and r["selected_quality"] == r["final_quality"]
     cfg = json.loads((out / "config.json").read_text())
     assert (
-        cfg["adv"]["lr_g"] == 0.2
-        and cfg["adv"]["optimizer"] == "sgd"
+        cfg["adversarial"]["qgan"]["lr_g"] == 0.2
+        and cfg["adversarial"]["qgan"]["optimizer"] == "sgd"
+        and cfg["adversarial"]["gan"]["lr_g"] != 0.2
         and cfg["train_classes"] == [2]
     )
 
@@ -134,7 +135,7 @@ def test_qgan_28x28_grows_sub_generators(tmp_path):
     out = tmp_path / "q28"
     assert run("--generator", "qgan", "--class", "0", "--image-size", "28", "--out", str(out)) == 0
     cfg = json.loads((out / "config.json").read_text())
-    assert cfg["gan"]["n_generators"] == 49 and cfg["gan"]["post_hidden"] == 0
+    assert cfg["gan"]["qgan"]["n_generators"] == 49 and cfg["gan"]["qgan"]["post_hidden"] == 0
     m = json.loads((out / "metrics.json").read_text())
     assert m["parameters"]["generator"]["quantum"] == 49 * 6 * 5
 
@@ -144,7 +145,7 @@ def test_qgan_post_network_when_patches_cannot_tile_the_image(tmp_path):
     out = tmp_path / "q10"
     assert run("--generator", "qgan", "--class", "0", "--image-size", "10", "--out", str(out)) == 0
     cfg = json.loads((out / "config.json").read_text())
-    assert cfg["gan"]["post_hidden"] == 64
+    assert cfg["gan"]["qgan"]["post_hidden"] == 64
     m = json.loads((out / "metrics.json").read_text())
     assert (
         m["parameters"]["generator"]["quantum"] == 120
@@ -173,7 +174,7 @@ def test_resume_continues_an_interrupted_run_exactly(tmp_path, monkeypatch):
         "10",
         "--batch-size",
         "4",
-        "--adv.eval_samples=8",
+        "--adversarial.eval_samples=8",
     ]
     assert main([*base, *args, "--out", str(tmp_path / "full")]) == 0
 
@@ -215,8 +216,9 @@ def test_resume_continues_an_interrupted_run_exactly(tmp_path, monkeypatch):
         (["--gan.n_qubits=20", "--gan.post_hidden=8"], "n_qubits"),
         (["--generator", "dcgan", "--image-size", "10"], "multiple of 4"),
         (["--gan.post_hidden=0", "--gan.n_generators=4", "--image-size", "16"], "post-network"),
-        (["--adv.optimizer=rmsprop"], "optimizer must be one of"),
-        (["--adv.nonsense=1"], "unknown config key"),
+        (["--adversarial.optimizer=rmsprop"], "optimizer must be one of"),
+        (["--adversarial.nonsense=1"], "unknown config key"),
+        (["--gan.kind=gan"], "chosen by --generator"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(argv, message, tmp_path, capsys):

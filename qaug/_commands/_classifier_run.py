@@ -6,12 +6,12 @@ Kept apart from ``classifier.py`` so that building the parser imports none of th
 from __future__ import annotations
 
 import csv
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qaug._config import apply_overrides, config_to_dict
+from qaug._commands._resolve import resolve_config
+from qaug._config import config_to_dict
 from qaug._io import load_checkpoint, run_info, save_checkpoint, write_json
 from qaug._plotting import confusion_figure
 from qaug._seed import make_generator
@@ -25,41 +25,31 @@ __all__ = ["ClassifierRunConfig", "config_from_args", "run_train_classifier"]
 
 @dataclass(frozen=True)
 class ClassifierRunConfig:
-    """Everything that defines a train-classifier run: data, model, training, seed."""
+    """Everything that defines a train-classifier run: data, classifier, training, seed."""
 
     data: DataConfig = field(default_factory=DataConfig)
-    model: ClassifierConfig = field(default_factory=ClassifierConfig)
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     seed: int = 0
 
 
+FLAG_KEYS = {"dataset": "data.name", "classes": "data.classes", "n_train": "data.n_train_per_class",
+             "image_size": "data.image_size", "model": "classifier.name", "epochs": "train.epochs",
+             "lr": "train.lr", "batch_size": "train.batch_size", "device": "train.device",
+             "seed": "seed"}
+# --dry-run: one epoch on a handful of images (the user's overrides still win).
+DRY_RUN = ("data.n_train_per_class=5", "data.n_val_per_class=3", "data.n_test_per_class=5",
+           "data.train_counts={}", "train.epochs=1")
+
+
 def config_from_args(args) -> ClassifierRunConfig:
-    """The resolved run config: defaults, then the flags, then --section.key=value overrides."""
-    base = ClassifierRunConfig()
-    train_flags = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size}
-    cfg = ClassifierRunConfig(
-        data=dataclasses.replace(base.data, name=args.dataset, classes=tuple(args.classes),
-                                 n_train_per_class=args.n_train, image_size=args.image_size),
-        model=dataclasses.replace(base.model, name=args.model),
-        train=dataclasses.replace(base.train, device=args.device,
-                                  **{k: v for k, v in train_flags.items() if v is not None}),
-        seed=args.seed,
-    )
-    cfg = apply_overrides(cfg, args.overrides)
-    if args.dry_run:  # a smoke test: one epoch on a handful of images
-        cfg = dataclasses.replace(
-            cfg,
-            data=dataclasses.replace(cfg.data, n_train_per_class=min(cfg.data.n_train_per_class, 5),
-                                     n_val_per_class=min(cfg.data.n_val_per_class, 3),
-                                     n_test_per_class=5, train_counts={}),
-            train=dataclasses.replace(cfg.train, epochs=min(cfg.train.epochs, 1)),
-        )
-    return cfg
+    """The resolved run config: defaults < --config < flags < --dry-run < overrides."""
+    return resolve_config(args, ClassifierRunConfig(), FLAG_KEYS, dry_run=DRY_RUN)
 
 
 def _checkpoint_config(cfg: ClassifierRunConfig, classes) -> dict:
     """What a checkpoint must match to be loaded: the architecture and the class ids."""
-    return {"model": config_to_dict(cfg.model), "image_size": cfg.data.image_size,
+    return {"model": config_to_dict(cfg.classifier), "image_size": cfg.data.image_size,
             "classes": [int(c) for c in classes]}
 
 
@@ -89,11 +79,11 @@ def run_train_classifier(
     write_json(out / "config.json", config_to_dict(cfg))
     ds = load_dataset_from_config(cfg.data, cfg.seed)
     model = build_classifier_from_config(
-        cfg.model, ds.n_classes, ds.image_size, make_generator(cfg.seed, "classifier", "init")
+        cfg.classifier, ds.n_classes, ds.image_size, make_generator(cfg.seed, "classifier", "init")
     )
     if eval_noise is not None and not noisy_layers(model):
         raise ValueError(f"--eval-noise needs a quantum classifier ('hqcnn', 'reupload', "
-                         f"'quanv'); model {cfg.model.name!r} has no quantum layer.")
+                         f"'quanv'); model {cfg.classifier.name!r} has no quantum layer.")
     ckpt_config = _checkpoint_config(cfg, ds.classes)
     if checkpoint is not None:
         payload = load_checkpoint(checkpoint, kind="classifier", config=ckpt_config)
@@ -105,7 +95,7 @@ def run_train_classifier(
     classes = [int(c) for c in ds.classes]
     metrics = {
         "dataset": ds.name,
-        "model": cfg.model.name,
+        "model": cfg.classifier.name,
         "classes": classes,
         "test_accuracy": test.accuracy,
         "per_class_accuracy": dict(zip(map(str, classes), test.to_dict()["per_class_accuracy"])),
@@ -129,7 +119,7 @@ def run_train_classifier(
                        noisy_per_class_accuracy=dict(zip(map(str, classes), per_class)))
     _write_history(out / "history.csv", result.history)
     confusion_figure(out / "confusion.png", test.confusion, list(ds.class_names),
-                    f"{cfg.model.name} on {ds.name}: test accuracy {test.accuracy:.3f}")
+                    f"{cfg.classifier.name} on {ds.name}: test accuracy {test.accuracy:.3f}")
     save_checkpoint(out / "checkpoint.pt", {
         "kind": "classifier", "config": ckpt_config, "state_dict": model.state_dict(),
         "classes": classes, "run_config": config_to_dict(cfg), "best_epoch": result.best_epoch,

@@ -13,17 +13,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qaug._config import apply_overrides, config_to_dict
+from qaug._commands._resolve import resolve_config
+from qaug._config import config_to_dict
 from qaug._io import load_checkpoint, run_info, write_json
 from qaug._plotting import losses_figure, quality_figure, save_grid
+from qaug._registry import GENERATOR_KINDS, check_choice
 from qaug._seed import child_seed, make_generator
 from qaug.data import DataConfig, load_dataset_from_config
+from qaug.experiments import AdversarialConfigs, GANConfigs
 from qaug.models import (
     GANConfig,
     build_gan,
     count_parameters,
     dcgan_width_for_params,
-    default_gan_config,
     fit_qgan_to_image,
 )
 from qaug.models._mosaiq import default_n_components
@@ -31,11 +33,9 @@ from qaug.train import (
     AdversarialConfig,
     ClassGenerators,
     QualityEvaluator,
-    default_adversarial_config,
     fit_class_generators,
     iterations_to_target,
 )
-from qaug.train._adversarial_config import loss_from_overrides
 
 __all__ = [
     "GanRunConfig",
@@ -44,7 +44,6 @@ __all__ = [
     "run_train_gan",
     "run_generate",
 ]
-
 
 
 @dataclass(frozen=True)
@@ -64,14 +63,44 @@ class QualityTargets:
 
 @dataclass(frozen=True)
 class GanRunConfig:
-    """Everything that defines a train-gan run: data, architecture, loop, classes, seed."""
+    """Everything that defines a train-gan run: seed, data, generator kind, its configs, classes.
 
+    ``gan`` and ``adversarial`` hold one config per generator kind, as in an experiment
+    (``gan.<kind>``, ``adversarial.<kind>``); ``generator`` picks the kind that is trained.
+    """
+
+    seed: int = 0
     data: DataConfig = field(default_factory=DataConfig)
-    gan: GANConfig = field(default_factory=GANConfig)
-    adv: AdversarialConfig = field(default_factory=AdversarialConfig)
+    generator: str = "qgan"
+    gan: GANConfigs = field(default_factory=GANConfigs)
+    adversarial: AdversarialConfigs = field(default_factory=AdversarialConfigs)
     train_classes: tuple[int, ...] = ()  # original class ids; empty = every class in data.classes
     targets: QualityTargets = field(default_factory=QualityTargets)
-    seed: int = 0
+
+    def __post_init__(self):
+        check_choice("generator", self.generator, GENERATOR_KINDS)
+
+    @property
+    def gan_config(self) -> GANConfig:
+        """The network config of the trained kind (``gan.<generator>``)."""
+        return getattr(self.gan, self.generator)
+
+    @property
+    def adv_config(self) -> AdversarialConfig:
+        """The adversarial-loop config of the trained kind (``adversarial.<generator>``)."""
+        return getattr(self.adversarial, self.generator)
+
+
+FLAG_KEYS = {"dataset": "data.name", "classes": "data.classes", "n_train": "data.n_train_per_class",
+             "image_size": "data.image_size", "generator": "generator",
+             "iterations": "adversarial.iterations", "batch_size": "adversarial.batch_size",
+             "checkpoint_every": "adversarial.checkpoint_every",
+             "eval_every": "adversarial.eval_every", "device": "adversarial.device",
+             "seed": "seed"}
+# --dry-run: 3 iterations on 8 images per class (caps; the user's overrides still win).
+DRY_RUN = ("data.n_train_per_class=8", "data.n_val_per_class=3", "data.n_test_per_class=2",
+           "adversarial.iterations=3", "adversarial.eval_every=1", "adversarial.checkpoint_every=2",
+           "adversarial.eval_samples=8", "adversarial.batch_size=8")
 
 
 def _parse_train_classes(values: list[str] | None) -> tuple[int, ...]:
@@ -87,62 +116,25 @@ def _parse_train_classes(values: list[str] | None) -> tuple[int, ...]:
 
 
 def config_from_args(args) -> GanRunConfig:
-    """The resolved run config: defaults, then the flags, then --section.key=value overrides."""
-    kind = args.generator
-    adv_flags = {
-        "iterations": args.iterations,
-        "batch_size": args.batch_size,
-        "checkpoint_every": args.checkpoint_every,
-        "eval_every": args.eval_every,
-    }
-    adv = dataclasses.replace(
-        default_adversarial_config(kind, **loss_from_overrides(args.overrides)),
-        device=args.device,
-        **{k: v for k, v in adv_flags.items() if v is not None},
-    )
-    cfg = GanRunConfig(
-        data=DataConfig(
-            name=args.dataset,
-            classes=tuple(args.classes),
-            n_train_per_class=args.n_train,
-            image_size=args.image_size,
-        ),
-        gan=default_gan_config(kind),
-        adv=adv,
-        train_classes=_parse_train_classes(args.train_classes),
-        seed=args.seed,
-    )
-    cfg = apply_overrides(cfg, args.overrides)
-    # Honour explicit choices: with --gan.n_generators a post-network fills the rest of the
-    # image; with --gan.post_hidden nothing is adjusted (GANConfig/build_gan then check it).
-    gens_set = any(o.lstrip("-").startswith("gan.n_generators") for o in args.overrides)
-    post_set = any(o.lstrip("-").startswith("gan.post_hidden") for o in args.overrides)
+    """The resolved run config: defaults < --config < flags < --dry-run < overrides."""
+    extra = {}
+    if args.train_classes is not None:
+        extra["train_classes"] = _parse_train_classes(args.train_classes)
+    cfg = resolve_config(args, GanRunConfig(), FLAG_KEYS, extra_flags=extra, dry_run=DRY_RUN)
+    # Honour explicit choices: with gan.n_generators a post-network fills the rest of the
+    # image; with gan.post_hidden nothing is adjusted (GANConfig/build_gan then check it).
+    keys = [o.lstrip("-").split("=")[0] for o in args.overrides]
+    gens_set = any(k.startswith("gan.") and k.endswith(".n_generators") or k == "gan.n_generators"
+                   for k in keys)
+    post_set = any(k.startswith("gan.") and k.endswith("post_hidden") for k in keys)
     if not post_set:
-        cfg = dataclasses.replace(
-            cfg, gan=fit_qgan_to_image(cfg.gan, cfg.data.image_size, grow_generators=not gens_set)
-        )
-    if args.dry_run:
-        cfg = dataclasses.replace(
-            cfg,
-            data=dataclasses.replace(
-                cfg.data,
-                n_train_per_class=min(cfg.data.n_train_per_class, 8),
-                n_val_per_class=min(cfg.data.n_val_per_class, 3),
-                n_test_per_class=2,
-            ),
-            adv=dataclasses.replace(
-                cfg.adv,
-                iterations=min(cfg.adv.iterations, 3),
-                eval_every=1,
-                checkpoint_every=2,
-                eval_samples=8,
-                batch_size=min(cfg.adv.batch_size, 8),
-            ),
-        )
-        if cfg.gan.kind == "mosaiq":  # a PCA of 8 images has at most 8 components
-            gan = cfg.gan
-            n = gan.n_components or default_n_components(cfg.data.image_size)
-            cfg = dataclasses.replace(cfg, gan=dataclasses.replace(gan, n_components=min(n, 8)))
+        qgan = fit_qgan_to_image(cfg.gan.qgan, cfg.data.image_size, grow_generators=not gens_set)
+        cfg = dataclasses.replace(cfg, gan=dataclasses.replace(cfg.gan, qgan=qgan))
+    if args.dry_run and cfg.generator == "mosaiq":  # a PCA of 8 images has at most 8 components
+        gan = cfg.gan_config
+        n = gan.n_components or default_n_components(cfg.data.image_size)
+        cfg = dataclasses.replace(cfg, gan=dataclasses.replace(
+            cfg.gan, mosaiq=dataclasses.replace(gan, n_components=min(n, 8))))
     missing = [c for c in cfg.train_classes if c not in cfg.data.classes]
     if missing:
         raise ValueError(
@@ -154,16 +146,16 @@ def config_from_args(args) -> GanRunConfig:
 
 def _parameter_report(cfg: GanRunConfig) -> dict:
     """Parameter counts of G and D, and the DCGAN width with about twice the generator's count."""
-    kind, size = cfg.gan.kind, cfg.data.image_size
-    G, D = build_gan(kind, size, cfg.gan, generator=make_generator(0, "count"))
+    kind, size, gan = cfg.generator, cfg.data.image_size, cfg.gan_config
+    G, D = build_gan(kind, size, gan, generator=make_generator(0, "count"))
     report = {
         "generator": count_parameters(G, frozen=True),
         "discriminator": count_parameters(D)["total"],
     }
     if size % 4 == 0:
         target = 2 * report["generator"]["total"]
-        w = dcgan_width_for_params(target, size, cfg.gan.latent_dim)
-        G2, _ = build_gan("dcgan", size, dataclasses.replace(cfg.gan, kind="dcgan", dcgan_width=w))
+        w = dcgan_width_for_params(target, size, gan.latent_dim)
+        G2, _ = build_gan("dcgan", size, dataclasses.replace(gan, kind="dcgan", dcgan_width=w))
         report["dcgan_for_twice_the_parameters"] = {
             "target": target,
             "dcgan_width": w,
@@ -186,11 +178,11 @@ def run_train_gan(
     labels = [classes.index(c) for c in wanted]
     evaluator = QualityEvaluator(ds.train.x, ds.train.y, seed=child_seed(cfg.seed, "quality"))
     bank = fit_class_generators(
-        cfg.gan.kind,
+        cfg.generator,
         ds.train.x,
         ds.train.y,
-        cfg.gan,
-        cfg.adv,
+        cfg.gan_config,
+        cfg.adv_config,
         seed=cfg.seed,
         labels=labels,
         progress=progress,
@@ -233,7 +225,7 @@ def run_train_gan(
             "wall_time_s": bank.wall_time.get(label),
         }
     metrics = {
-        "generator": cfg.gan.kind,
+        "generator": cfg.generator,
         "dataset": ds.name,
         "classes": classes,
         "trained_classes": [names[label] for label in labels],

@@ -16,7 +16,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from qaug._commands._common import add_device_arg, add_output_args, add_seed_arg
+from qaug._commands._common import (
+    CONFIG_EPILOG,
+    add_config_args,
+    add_device_arg,
+    add_output_args,
+    add_seed_arg,
+    require_out,
+)
 from qaug._registry import CLASSIFIERS
 
 __all__ = ["register"]
@@ -31,15 +38,15 @@ def register(subparsers) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--dataset", default="mnist",
+    p.add_argument("--dataset", default=None,
                    help="'mnist', 'digits', an .npz file (x, y) or an image folder (default mnist)")
-    p.add_argument("--model", default="hqcnn", choices=CLASSIFIERS,
-                   help="classifier (default hqcnn)")
-    p.add_argument("--classes", type=int, nargs="+", default=[0, 1, 2],
+    p.add_argument("--model", "--classifier", dest="model", default=None, choices=CLASSIFIERS,
+                   help="classifier, sets classifier.name (default hqcnn)")
+    p.add_argument("--classes", type=int, nargs="+", default=None,
                    help="class ids (default 0 1 2)")
-    p.add_argument("--n-train", type=int, default=100,
+    p.add_argument("--n-train", type=int, default=None,
                    help="training images per class (default 100)")
-    p.add_argument("--image-size", type=int, default=8,
+    p.add_argument("--image-size", type=int, default=None,
                    help="image side after resizing (default 8)")
     p.add_argument("--epochs", type=int, default=None,
                    help="most epochs (default 50; 0 = evaluate only)")
@@ -47,7 +54,8 @@ def register(subparsers) -> None:
     p.add_argument("--batch-size", type=int, default=None, help="batch size (default 16)")
     add_seed_arg(p)
     add_device_arg(p)
-    add_output_args(p)
+    add_output_args(p, required=False)
+    add_config_args(p)
     p.add_argument("--checkpoint", default=None, help="classifier checkpoint.pt to start from")
     p.add_argument("--eval-noise", default=None, metavar="SPEC",
                    help="also evaluate the test set under noise, e.g. "
@@ -58,8 +66,8 @@ def register(subparsers) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--dry-run", action="store_true",
                    help="tiny smoke run: 1 epoch on a few images per class")
-    p.epilog = ("Any config field can be set as --section.key=value, e.g. --train.lr=0.005 "
-                "--model.n_layers=3 --data.n_val_per_class=30.")
+    p.epilog = CONFIG_EPILOG + (" Sections here: seed, data, classifier, train; e.g. "
+                                "--train.lr=0.005 --classifier.n_layers=3.")
     p.set_defaults(func=_main, accepts_overrides=True)
 
 
@@ -70,6 +78,11 @@ def _main(args) -> int:
     if args.threads < 1:
         raise ValueError(f"--threads must be >= 1; got {args.threads}.")
     cfg = config_from_args(args)
+    if args.print_config:
+        from qaug._commands._resolve import print_config
+
+        return print_config(cfg)
+    require_out(args)
     eval_noise = None
     if args.eval_noise is not None:
         from qaug.quantum import NoiseModel

@@ -6,7 +6,13 @@ import argparse
 import sys
 import time
 
-from qaug._commands._common import add_output_args
+from qaug._commands._common import (
+    CONFIG_EPILOG,
+    add_config_args,
+    add_output_args,
+    add_seed_arg,
+    require_out,
+)
 from qaug._registry import CLASSIFIERS, GENERATOR_KINDS, METHODS, PRESETS
 
 DEMO_OUT = "runs/demo"
@@ -24,12 +30,15 @@ def dry_run_overrides() -> list[str]:
 
 
 def _add_sweep_args(p: argparse.ArgumentParser, default_out: str | None, jobs: int = 1) -> None:
-    add_output_args(p, default=default_out)
+    add_output_args(p, default=default_out, required=False)
+    add_config_args(p, config=False)
     p.add_argument("--jobs", type=int, default=jobs,
                    help=f"worker processes (1 = in this process; default {jobs}); one torch "
                         "thread each")
-    p.add_argument("--seeds", type=int, nargs="+", default=None,
-                   help="seeds to run instead of the preset's (e.g. --seeds 0 1 2)")
+    seeds = p.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", type=int, nargs="+", default=None,
+                       help="seeds to run instead of the preset's (e.g. --seeds 0 1 2)")
+    seeds.add_argument("--seed", type=int, default=None, help="one seed: the same as --seeds N")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted sweep (always on: finished runs in --out are "
                         "skipped; the flag is accepted for symmetry with other commands)")
@@ -51,14 +60,17 @@ def register(subparsers) -> None:
     src.add_argument("--preset", choices=PRESETS,
                      help="start from a preset's base config (see qaug reproduce)")
     p.add_argument("--setting", help="with --preset: which of its settings (default: the first)")
-    add_output_args(p)
+    add_seed_arg(p)
+    add_output_args(p, required=False)
+    add_config_args(p, config=False)
     p.add_argument("--cache", default=None,
                    help="generator-bank cache folder (default: <out>/cache)")
     p.add_argument("--progress", action="store_true", help="show training progress bars")
     p.add_argument("--dry-run", action="store_true",
                    help="tiny budgets (those of reproduce --dry-run) to check the run end to end "
                         "in seconds")
-    p.epilog = f"methods: {', '.join(METHODS)}; classifiers: {', '.join(CLASSIFIERS)}"
+    p.epilog = (f"methods: {', '.join(METHODS)}; classifiers: {', '.join(CLASSIFIERS)}. "
+                + CONFIG_EPILOG)
     p.set_defaults(func=_cmd_run, accepts_overrides=True)
 
     p = subparsers.add_parser(
@@ -74,6 +86,9 @@ def register(subparsers) -> None:
                    help="only these methods")
     p.add_argument("--classifiers", nargs="+", choices=CLASSIFIERS, default=None,
                    help="only these classifiers")
+    p.epilog = ("Overrides change the base experiment (--train.epochs=10, --adversarial.lr_g=0.1). "
+                "--print-config prints the resolved sweep config as JSON (reload it with "
+                "--config FILE.json).")
     p.set_defaults(func=_cmd_reproduce, accepts_overrides=True)
 
     p = subparsers.add_parser("report", help="rebuild report.md of a sweep folder from its runs")
@@ -113,7 +128,14 @@ def _cmd_run(args) -> int:
         if args.setting:
             raise ValueError("--setting needs --preset.")
         cfg = load_experiment_config(args.config, overrides)
+    if args.seed is not None:
+        cfg = dataclasses.replace(cfg, seed=args.seed)
     cfg = dataclasses.replace(cfg)  # re-run the checks of the final config
+    if args.print_config:
+        from qaug._commands._resolve import print_config
+
+        return print_config(cfg)
+    require_out(args)
     out = prepare_output_dir(args.out, overwrite=args.overwrite)
     write_json(out / "config.json", config_to_dict(cfg))
     started = time.perf_counter()
@@ -132,6 +154,8 @@ def _sweep_from_args(args, source: str, demo: bool = False):
     overrides = list(args.overrides or [])
     if args.dry_run:
         overrides = dry_run_overrides() + overrides
+    if args.seed is not None:
+        args.seeds = [args.seed]
     seeds = check_seeds(args.seeds, "--seeds") if args.seeds is not None else None
     fields = {"seeds": seeds}
     if not demo:
@@ -142,6 +166,11 @@ def _sweep_from_args(args, source: str, demo: bool = False):
 def _execute(args, sweep) -> int:
     from qaug.experiments._reproduce import reproduce
 
+    if args.print_config:
+        from qaug._commands._resolve import print_config
+
+        return print_config(sweep)
+    require_out(args)
     n = len(sweep.expand())
     print(f"sweep {sweep.name!r}: {n} runs ({len(sweep.settings)} setting(s) x "
           f"{len(sweep.classifiers)} classifier(s) x {len(sweep.methods)} method(s) x "

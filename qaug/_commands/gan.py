@@ -2,7 +2,7 @@ r"""``qaug train-gan`` and ``qaug generate``: per-class QGAN / GAN / DCGAN train
 
 Examples:
     qaug train-gan --dataset mnist --generator qgan --class 2 --image-size 8 --iterations 1000 \\
-        --batch-size 32 --seed 0 --out runs/qgan2 --adv.lr_g=0.3
+        --batch-size 32 --seed 0 --out runs/qgan2 --adversarial.lr_g=0.3
     qaug train-gan --generator dcgan --class all --image-size 28 --out runs/dcgan28
     qaug generate --checkpoint runs/qgan2/checkpoint.pt --n 500 --out samples.npz
 
@@ -19,7 +19,14 @@ from __future__ import annotations
 
 import argparse
 
-from qaug._commands._common import add_device_arg, add_output_args, add_seed_arg
+from qaug._commands._common import (
+    CONFIG_EPILOG,
+    add_config_args,
+    add_device_arg,
+    add_output_args,
+    add_seed_arg,
+    require_out,
+)
 from qaug._registry import GENERATOR_KINDS
 
 __all__ = ["register"]
@@ -36,12 +43,12 @@ def register(subparsers) -> None:
     )
     p.add_argument(
         "--dataset",
-        default="mnist",
+        default=None,
         help="'mnist', 'digits', an .npz file (x, y) or an image folder (default mnist)",
     )
     p.add_argument(
         "--generator",
-        default="qgan",
+        default=None,
         choices=GENERATOR_KINDS,
         help="generator kind (default qgan)",
     )
@@ -58,14 +65,14 @@ def register(subparsers) -> None:
         "--classes",
         type=int,
         nargs="+",
-        default=[0, 1, 2],
+        default=None,
         help="class ids loaded from the dataset (the reference classifier of the "
         "quality metrics sees all of them; default 0 1 2)",
     )
     p.add_argument(
-        "--n-train", type=int, default=100, help="training images per class (default 100)"
+        "--n-train", type=int, default=None, help="training images per class (default 100)"
     )
-    p.add_argument("--image-size", type=int, default=8, help="image side (default 8)")
+    p.add_argument("--image-size", type=int, default=None, help="image side (default 8)")
     p.add_argument("--iterations", type=int, default=None, help="generator updates (default 1000)")
     p.add_argument("--batch-size", type=int, default=None, help="batch size (default 32)")
     p.add_argument(
@@ -82,7 +89,8 @@ def register(subparsers) -> None:
     )
     add_seed_arg(p)
     add_device_arg(p)
-    add_output_args(p)
+    add_output_args(p, required=False)
+    add_config_args(p)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument(
         "--threads",
@@ -94,10 +102,10 @@ def register(subparsers) -> None:
     p.add_argument(
         "--dry-run", action="store_true", help="tiny smoke run: 3 iterations on 8 images per class"
     )
-    p.epilog = (
-        "Any config field can be set as --section.key=value, e.g. --adv.lr_g=0.3 "
-        "--adv.optimizer=adam --gan.post_hidden=64 --gan.dcgan_width=4 "
-        "--data.n_val_per_class=30 --targets.fid=5."
+    p.epilog = CONFIG_EPILOG + (
+        " Sections here: seed, data, generator, gan.<kind>, adversarial.<kind>, train_classes, "
+        "targets; e.g. --adversarial.lr_g=0.3 --adversarial.optimizer=adam "
+        "--gan.qgan.post_hidden=64 --gan.dcgan.dcgan_width=4 --targets.fid=5."
     )
     p.set_defaults(func=_train_main, accepts_overrides=True)
 
@@ -121,8 +129,8 @@ def register(subparsers) -> None:
         metavar="C",
         help="only this original class id (repeatable; default every class)",
     )
-    add_seed_arg(g)
-    add_device_arg(g)
+    add_seed_arg(g, default=0)
+    add_device_arg(g, default="cpu")
     g.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     g.set_defaults(func=_generate_main)
 
@@ -137,6 +145,11 @@ def _train_main(args) -> int:
     if args.threads < 1:
         raise ValueError(f"--threads must be >= 1; got {args.threads}.")
     cfg = config_from_args(args)
+    if args.print_config:
+        from qaug._commands._resolve import print_config
+
+        return print_config(cfg)
+    require_out(args)
     import torch
 
     torch.set_num_threads(args.threads)

@@ -11,7 +11,7 @@ budget by validation error share, per-class confidence thresholds, rounds).
 from ._allocation import allocate_budget, class_thresholds, error_shares, split_budget
 from ._base import BaseAugmenter
 from ._classifier import is_fitted, mark_fitted
-from ._config import STRATEGIES, AugmentConfig, build_sampler
+from ._config import STRATEGIES, AugmentConfig, build_sampler, generator_kind, is_customized
 from ._customized import CustomizedAugmenter
 from ._dataset import AugmentedDataset, count_sources
 from ._generative import GenerativeAugmenter
@@ -33,6 +33,8 @@ __all__ = [
     "AugmentConfig",
     "build_sampler",
     "STRATEGIES",
+    "generator_kind",
+    "is_customized",
     "AugmentedDataset",
     "count_sources",
     "resolve_sampling_strategy",

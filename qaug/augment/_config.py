@@ -1,94 +1,178 @@
-"""``AugmentConfig``: the augment stage's settings; ``build_sampler`` turns them into a sampler."""
+"""``AugmentConfig``: the one augmentation config (``qaug augment``, experiments, Python).
+
+Methods (``qaug._registry.METHODS``): ``none``; ``traditional`` (rotation, translation,
+contrast of real images); ``<kind>`` such as ``qgan`` (the general strategy: ``n_per_class``
+generated images per class from a per-class generator bank of that kind); ``<kind>_customized``
+(the customized strategy: a total ``budget`` of generated images allocated to the classes the
+classifier gets wrong most often, filtered by per-class confidence thresholds, over
+``rounds`` of allocate / retrain / re-measure). ``build_sampler`` turns it into a sampler.
+
+Example:
+    >>> cfg = AugmentConfig(method="qgan_customized")
+    >>> cfg.strategy, cfg.generator
+    ('customized', 'qgan')
+    >>> AugmentConfig.for_strategy("general", "dcgan").method
+    'dcgan'
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from qaug._registry import AUGMENT_STRATEGIES, GENERATOR_KINDS
+from qaug._config import HASH_IF_CHANGED
+from qaug._registry import AUGMENT_STRATEGIES, GENERATOR_KINDS, TRANSFORMS, generator_kind_of
 from qaug.augment._customized import CustomizedAugmenter
 from qaug.augment._generative import GenerativeAugmenter
-from qaug.augment._traditional import TRANSFORMS, TraditionalAugmenter
+from qaug.augment._traditional import TraditionalAugmenter
 
-__all__ = ["AugmentConfig", "build_sampler", "STRATEGIES"]
+__all__ = ["AugmentConfig", "build_sampler", "STRATEGIES", "generator_kind", "is_customized"]
 
 STRATEGIES = AUGMENT_STRATEGIES
+_TRADITIONAL_FIELDS = ("n_per_class", "degrees", "translate", "contrast", "transforms")
+_GENERAL_FIELDS = ("n_per_class",)
+_CUSTOMIZED_FIELDS = ("budget", "rounds", "min_share", "max_share", "threshold_min",
+                      "threshold_max", "max_attempts", "batch_size")
+
+
+def generator_kind(method: str) -> str | None:
+    """The generator kind a method samples from (``"qgan"`` for ``qgan_customized``), or None."""
+    return generator_kind_of(method)
+
+
+def is_customized(method: str) -> bool:
+    """True for the customized strategy (any generator kind)."""
+    return generator_kind(method) is not None and method.endswith("_customized")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    """Which strategy to run and its settings (see the sampler classes for each meaning).
+    """Augmentation of the training set (section ``augment`` of every command's config).
 
     Attributes:
-        strategy: ``"none"``, ``"traditional"``, ``"general"`` (GenerativeAugmenter) or
-            ``"customized"`` (CustomizedAugmenter).
-        generator: ``"qgan"``, ``"gan"`` or ``"dcgan"`` (general and customized).
-        n_per_class: new samples per class (traditional, general; and the customized budget
-            when ``budget`` is None: ``n_per_class x k``).
-        budget: total new samples of the customized strategy (None: ``n_per_class x k``).
-        transforms, degrees, translate, contrast: traditional augmentation.
-        min_share, max_share, threshold_min, threshold_max, max_attempts, batch_size, n_rounds:
-            customized strategy.
+        method: one of ``qaug._registry.METHODS`` (see the module docstring).
+        n_per_class: new samples per class (traditional and the general strategy).
+        degrees, translate, contrast: traditional augmentation ranges (rotation in degrees,
+            shift as a fraction of the image side, contrast factor range).
+        transforms: which traditional transforms to draw from.
+        budget: total generated samples of the customized strategy (default 300 = the general
+            strategy's 100 x 3 classes; None: ``n_per_class`` x classes).
+        rounds: allocate / retrain / re-measure cycles of the customized strategy.
+        min_share, max_share: floor and cap of each class's share of the budget.
+        threshold_min, threshold_max: per-class confidence thresholds
+            ``t_c = t_min + (t_max - t_min) * acc_c`` (weak classes accept less confident samples).
+        max_attempts: generated candidates allowed per wanted sample (the shortfall is
+            reported, not filled).
+        batch_size: candidates generated per generator call (customized strategy).
+
+    The customized parameters map one to one onto :class:`qaug.augment.CustomizedAugmenter`
+    (``rounds`` is its ``n_rounds``). ``strategy`` and ``generator`` are read-only views of
+    ``method``; :meth:`for_strategy` builds a config from them.
     """
 
-    strategy: str = "general"
-    generator: str = "qgan"
+    method: str = "none"
     n_per_class: int = 100
-    budget: int | None = None
-    transforms: tuple[str, ...] = TRANSFORMS
     degrees: float = 15.0
     translate: float = 0.1
     contrast: tuple[float, float] = (0.7, 1.3)
+    budget: int | None = 300
+    rounds: int = 2
     min_share: float = 0.05
     max_share: float = 0.8
     threshold_min: float = 0.2
     threshold_max: float = 0.8
     max_attempts: float = 10.0
-    batch_size: int = 64
-    n_rounds: int = 1
+    # Added when the two AugmentConfig classes merged: hashed only when changed, so the
+    # experiment hashes of committed results stay valid.
+    transforms: tuple[str, ...] = field(default=TRANSFORMS, metadata=HASH_IF_CHANGED)
+    batch_size: int = field(default=64, metadata=HASH_IF_CHANGED)
 
     def __post_init__(self):
-        if self.strategy not in STRATEGIES:
-            raise ValueError(
-                f"augment.strategy must be one of {list(STRATEGIES)}; got {self.strategy!r}."
-            )
-        if self.generator not in GENERATOR_KINDS:
-            raise ValueError(
-                f"augment.generator must be one of {list(GENERATOR_KINDS)}; got {self.generator!r}."
-            )
-        for name in ("n_per_class", "batch_size", "n_rounds"):
+        generator_kind(self.method)
+        for name, low in (("n_per_class", 0), ("rounds", 1), ("batch_size", 1)):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"augment.{name} must be an integer >= 1; got {v!r}.")
-        if self.budget is not None and (
-            isinstance(self.budget, bool) or not isinstance(self.budget, int) or self.budget < 1
-        ):
+            if not _is_int(v) or v < low:
+                raise ValueError(f"augment.{name} must be an integer >= {low}; got {v!r}.")
+        if self.budget is not None and (not _is_int(self.budget) or self.budget < 1):
             raise ValueError(
-                f"augment.budget must be an integer >= 1 or None; got {self.budget!r}. A budget of "
-                "zero adds nothing: use augment.strategy='none' instead."
-            )
+                f"augment.budget must be an integer >= 1 or None (n_per_class x classes); got "
+                f"{self.budget!r}. A budget of zero adds nothing: use augment.method='none'.")
         for name in ("min_share", "max_share", "threshold_min", "threshold_max"):
             v = getattr(self, name)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not (0 <= v <= 1):
+            if not _is_number(v) or not 0.0 <= v <= 1.0:
                 raise ValueError(f"augment.{name} must be a number in [0, 1]; got {v!r}.")
         if self.threshold_min > self.threshold_max:
             raise ValueError(
-                f"augment.threshold_min={self.threshold_min} exceeds "
-                f"threshold_max={self.threshold_max}; weak classes get the lower one."
-            )
-        if not (isinstance(self.max_attempts, (int, float)) and math.isfinite(self.max_attempts)
-                and self.max_attempts >= 1):
+                f"augment.threshold_min ({self.threshold_min}) must be <= threshold_max "
+                f"({self.threshold_max}); swap them.")
+        if self.min_share > self.max_share:
             raise ValueError(
-                f"augment.max_attempts must be a number >= 1; got {self.max_attempts!r}."
-            )
+                f"augment.min_share ({self.min_share}) must be <= max_share ({self.max_share}).")
+        if not _is_number(self.max_attempts) or not 1 <= self.max_attempts <= 1000:
+            raise ValueError(
+                f"augment.max_attempts must be a number in [1, 1000]; got {self.max_attempts!r}.")
+        lo, hi = self.contrast
+        if not 0 < lo <= hi:
+            raise ValueError(
+                f"augment.contrast must be (lo, hi) with 0 < lo <= hi; got {self.contrast!r}.")
+        bad = [t for t in self.transforms if t not in TRANSFORMS]
+        if bad or not self.transforms:
+            raise ValueError(f"augment.transforms must be a non-empty subset of {list(TRANSFORMS)}; "
+                             f"got {list(self.transforms)!r}.")
+
+    @classmethod
+    def for_strategy(cls, strategy: str, generator: str = "qgan", **fields: Any) -> AugmentConfig:
+        """The config of ``strategy`` (``AUGMENT_STRATEGIES``) with generator kind ``generator``."""
+        if strategy not in AUGMENT_STRATEGIES:
+            raise ValueError(f"strategy must be one of {list(AUGMENT_STRATEGIES)}; "
+                             f"got {strategy!r}.")
+        if generator not in GENERATOR_KINDS:
+            raise ValueError(f"generator must be one of {list(GENERATOR_KINDS)}; "
+                             f"got {generator!r}.")
+        method = {"general": generator, "customized": f"{generator}_customized"}.get(strategy,
+                                                                                   strategy)
+        return cls(method=method, **fields)
+
+    @property
+    def strategy(self) -> str:
+        """``"none"``, ``"traditional"``, ``"general"`` or ``"customized"``."""
+        if generator_kind(self.method) is None:
+            return self.method
+        return "customized" if is_customized(self.method) else "general"
+
+    @property
+    def generator(self) -> str | None:
+        """The generator kind of the method (None for none / traditional)."""
+        return generator_kind(self.method)
+
+    def relevant_dict(self) -> dict:
+        """The fields that can change the result of this method (for run hashing)."""
+        names = {"none": (), "traditional": _TRADITIONAL_FIELDS, "general": _GENERAL_FIELDS,
+                 "customized": _CUSTOMIZED_FIELDS}[self.strategy]
+        defaults = AugmentConfig()
+        out = {"method": self.method}
+        for n in names:
+            v = getattr(self, n)
+            if n in ("transforms", "batch_size") and v == getattr(defaults, n):
+                continue  # hashed only when changed (see the field definitions)
+            out[n] = list(v) if isinstance(v, tuple) else v
+        return out
 
 
 def build_sampler(config: AugmentConfig, *, random_state: Any, generators: Any = None,
                   gan_config: Any = None, adv_config: Any = None, classifier: Any = None,
                   classifier_factory: Any = None, train_config: Any = None,
                   progress: bool = False):
-    """The sampler ``config`` describes (None for ``strategy="none"``).
+    """The sampler ``config`` describes (None for ``method="none"``).
 
     Other settings (transform ranges, thresholds, ...) are checked by the sampler itself when
     ``fit_resample`` runs, with messages that name the parameter.
@@ -106,10 +190,11 @@ def build_sampler(config: AugmentConfig, *, random_state: Any, generators: Any =
     if config.strategy == "general":
         return GenerativeAugmenter(sampling_strategy=config.n_per_class, **common)
     return CustomizedAugmenter(
-        sampling_strategy=config.n_per_class, budget=config.budget, classifier=classifier,
+        # the customized strategy reads only the eligible classes from n_per_class
+        sampling_strategy=config.n_per_class or 1, budget=config.budget, classifier=classifier,
         classifier_factory=classifier_factory, train_config=train_config,
         min_share=config.min_share, max_share=config.max_share,
         threshold_min=config.threshold_min, threshold_max=config.threshold_max,
-        max_attempts=config.max_attempts, batch_size=config.batch_size, n_rounds=config.n_rounds,
-        **common,
+        max_attempts=float(config.max_attempts), batch_size=config.batch_size,
+        n_rounds=config.rounds, **common,
     )

@@ -5,7 +5,9 @@
 ``report.md`` with tables, figures and a verdict on each of the paper's claims.
 """
 
-from ._augment_config import METHODS, AugmentConfig, generator_kind, is_customized
+from qaug._registry import METHODS
+from qaug.augment import AugmentConfig, generator_kind, is_customized
+
 from ._banks import ensure_bank, obtain_bank, train_bank_files
 from ._claims import RULES, evaluate_claims
 from ._config import (

@@ -22,15 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from qaug._config import (
+    HASH_IF_CHANGED,
     apply_overrides,
     config_from_dict,
     config_hash,
     config_to_dict,
     load_config_file,
 )
-from qaug._registry import CLASSIFIERS, GENERATOR_KINDS, QUALITY_METRICS
+from qaug._registry import CLASSIFIERS, GENERATOR_KINDS, METHODS, QUALITY_METRICS
+from qaug.augment import AugmentConfig, generator_kind
 from qaug.data import DataConfig
-from qaug.experiments._augment_config import METHODS, AugmentConfig, generator_kind
 from qaug.models import ClassifierConfig, GANConfig, default_gan_config
 from qaug.train import AdversarialConfig, TrainConfig, default_adversarial_config
 
@@ -61,11 +62,22 @@ def _set_kind_slots(obj: Any) -> None:
             object.__setattr__(obj, kind, dataclasses.replace(value, kind=kind))
 
 
+# Kinds whose slots were in every hash before more kinds were added; a later kind's slot enters
+# a sweep's hash only when changed, so adding a kind keeps the hashes of finished sweeps.
+_FIRST_KINDS = ("qgan", "gan", "dcgan")
+
+
 def _per_kind_config(name: str, tp: type, default: Any, doc: str, post_init: Any = None) -> type:
-    """A frozen dataclass with one field of type ``tp`` per entry of ``GENERATOR_KINDS``."""
-    fields = [(k, tp, field(default_factory=functools.partial(default, k)))
+    """A frozen dataclass with one field of type ``tp`` per entry of ``GENERATOR_KINDS``.
+
+    ``PER_KIND = True`` lets ``qaug._config`` apply a key without a kind
+    (``adversarial.lr_g=0.1``) to every kind.
+    """
+    fields = [(k, tp, field(default_factory=functools.partial(default, k),
+                            metadata={} if k in _FIRST_KINDS else HASH_IF_CHANGED))
               for k in GENERATOR_KINDS]
-    namespace = {"__doc__": doc, **({"__post_init__": post_init} if post_init else {})}
+    namespace = {"__doc__": doc, "PER_KIND": True,
+                 **({"__post_init__": post_init} if post_init else {})}
     cls = dataclasses.make_dataclass(name, fields, frozen=True, namespace=namespace)
     cls.__module__ = __name__  # picklable as qaug.experiments._config.<name>
     return cls
@@ -162,7 +174,7 @@ def check_seeds(seeds: Any, name: str = "seeds") -> tuple[int, ...]:
 
 def _relevant(cfg: ExperimentConfig) -> dict:
     """The parts of ``cfg`` that can change the run's result (unused generator configs dropped)."""
-    d = config_to_dict(cfg)
+    d = config_to_dict(cfg, for_hash=True)
     kind = generator_kind(cfg.augment.method)
     d["augment"] = cfg.augment.relevant_dict()
     if kind is None:
@@ -184,10 +196,11 @@ def bank_key(cfg: ExperimentConfig, kind: str) -> str:
     if kind not in GENERATOR_KINDS:
         raise ValueError(f"kind must be one of {list(GENERATOR_KINDS)}; got {kind!r}.")
     return kind + "-" + config_hash({
-        "format": BANK_FORMAT, "seed": cfg.seed, "data": config_to_dict(cfg.data), "kind": kind,
-        "gan": config_to_dict(getattr(cfg.gan, kind)),
-        "adversarial": config_to_dict(getattr(cfg.adversarial, kind)),
-        "quality": config_to_dict(cfg.quality)})
+        "format": BANK_FORMAT, "seed": cfg.seed, "kind": kind,
+        "data": config_to_dict(cfg.data, for_hash=True),
+        "gan": config_to_dict(getattr(cfg.gan, kind), for_hash=True),
+        "adversarial": config_to_dict(getattr(cfg.adversarial, kind), for_hash=True),
+        "quality": config_to_dict(cfg.quality, for_hash=True)})
 
 
 def merge_overrides(cfg: Any, overrides: dict[str, Any] | None) -> Any:
@@ -242,7 +255,8 @@ class SweepConfig:
         """
         d = config_to_dict(self)
         d.pop("seeds")
-        hashed = {k: v for k, v in d.items() if k != "description"}
+        hashed = config_to_dict(self, for_hash=True)
+        hashed = {k: v for k, v in hashed.items() if k not in ("description", "seeds")}
         return {"sweep_hash": config_hash(hashed), "name": self.name, "config": d,
                 "seeds": list(self.seeds)}
 

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 
 from qaug._seed import make_generator
+from qaug.augment import is_customized
 from qaug.data import DatasetSplits, load_dataset_from_config
-from qaug.experiments._augment_config import is_customized
 from qaug.experiments._banks import generator_metrics, obtain_bank
 from qaug.experiments._config import ExperimentConfig, generator_kind
 from qaug.models import build_classifier_from_config
@@ -71,7 +71,7 @@ def _augment(config, data: DatasetSplits, bank, factory):
     if a.method == "none" or (not is_customized(a.method) and a.n_per_class == 0):
         return x, y, None
     sampler = build_sampler(
-        a.sampler_config(), random_state=make_generator(config.seed, "sampler"),
+        a, random_state=make_generator(config.seed, "sampler"),
         generators=bank, classifier_factory=factory, train_config=config.train,
     )
     # The customized strategy measures per-class errors on validation, never on test.
