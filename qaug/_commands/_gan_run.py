@@ -214,7 +214,7 @@ def run_train_gan(
             "label": label,
             "iterations": h["iteration"][-1] if h["iteration"] else 0,
             "final_quality": h["quality"][-1] if h["quality"] else None,
-            # the weights the bank keeps: the best training-set score with --adv.select_best
+            # the weights the bank keeps: the best training-set score with --adversarial.select_best
             "selected": sel,
             "selected_quality": next(
                 (r for r in h["quality"] if r["iteration"] == sel.get("iteration")), None

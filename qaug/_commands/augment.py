@@ -3,7 +3,7 @@ r"""``qaug augment``: build an augmented training set with one strategy and writ
 Example:
     qaug augment --dataset mnist --strategy customized --generator qgan --classifier hqcnn \\
         --classes 0 1 2 --n-train 100 --train-count 2=20 --image-size 8 --budget 200 \\
-        --seed 0 --out runs/aug --adv.iterations=200
+        --seed 0 --out runs/aug --adversarial.iterations=200
 
 Writes to ``--out``: augmented.npz (x float32 (N,1,H,W), y int64 labels 0..k-1, source str),
 augment.json (counts per class and source; for customized, the per-class allocation,

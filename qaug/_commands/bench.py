@@ -25,7 +25,9 @@ def register(subparsers) -> None:
                    help="variants to run (default all): the generator kinds, with dcgan as "
                         "dcgan_w1 dcgan_w4 dcgan_w8")
     p.add_argument("--sizes", nargs="+", type=int, default=None, help="image sides (8 16 28)")
-    p.add_argument("--seeds", nargs="+", type=int, default=None, help="seeds (0 1 2)")
+    seeds = p.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", nargs="+", type=int, default=None, help="seeds (0 1 2)")
+    seeds.add_argument("--seed", type=int, default=None, help="one seed: the same as --seeds N")
     p.add_argument("--iterations", type=int, default=None,
                    help="generator updates per class (default: each kind's tuned default)")
     p.add_argument("--match", default="qgan",
@@ -49,6 +51,8 @@ def _cmd_bench(args) -> int:
         fields["variants"] = tuple(args.kinds)
     if args.sizes:
         fields["sizes"] = tuple(args.sizes)
+    if args.seed is not None:
+        args.seeds = [args.seed]
     if args.seeds is not None:
         fields["seeds"] = check_seeds(args.seeds, "--seeds")
     if args.quick:

@@ -193,7 +193,7 @@ def _train_gan(G, D, real_x, config, *, seed, out_dir, resume, progress, quality
     if cfg.select_best and quality is None:
         raise ValueError(
             "select_best=True needs quality metrics to score checkpoints; pass quality= (e.g. a "
-            "QualityEvaluator) or set select_best=False (--adv.select_best=false)."
+            "QualityEvaluator) or set select_best=False (--adversarial.select_best=false)."
         )
     real_x = check_real(real_x, G)
     device = torch.device(cfg.device)
@@ -346,6 +346,6 @@ def _check_finite(loss: torch.Tensor, which: str, iteration: int, last_saved: Pa
     )
     raise NonFiniteLossError(
         f"the {which} loss became {loss.item()} at iteration {iteration + 1}; training stopped "
-        f"before applying that step ({kept}). Lower the learning rates (e.g. --adv.lr_g, "
-        "--adv.lr_d) or use --adv.optimizer=adam, and rerun."
+        f"before applying that step ({kept}). Lower the learning rates (e.g. --adversarial.lr_g, "
+        "--adversarial.lr_d) or use --adversarial.optimizer=adam, and rerun."
     )
