@@ -37,6 +37,7 @@ def fit_class_generators(
     quality: bool | QualityEvaluator = True,
     resume: bool = False,
     classes: tuple | None = None,
+    noise=None,
 ) -> ClassGenerators:
     """Train one generator per label, each on that label's images only.
 
@@ -57,6 +58,8 @@ def fit_class_generators(
             checkpoints with them: then they are computed as for True.
         resume: continue interrupted per-class runs from their checkpoints in ``out_dir``.
         classes: original class ids, stored for reports.
+        noise: train every generator under this ``qaug.quantum.NoiseModel`` (see
+            ``train_gan``'s ``noise``); None = ideal. Quantum kinds only.
 
     Raises:
         ValueError: a requested label has no training images, or bad shapes/kind.
@@ -107,6 +110,7 @@ def fit_class_generators(
             out_dir=out_dir,
             resume=resume,
             progress=progress,
+            noise=noise,
         )
         gens[label], histories[label] = result.generator, result.history
         walls[label] = result.wall_time
@@ -128,7 +132,8 @@ def fit_class_generators(
 
 
 def _fit_one(
-    kind, xs, label, size, gan_config, adv_config, *, seed, evaluator, out_dir, resume, progress
+    kind, xs, label, size, gan_config, adv_config, *, seed, evaluator, out_dir, resume, progress,
+    noise=None,
 ) -> GANResult:
     s = child_seed(seed, "gan", kind, label)
     G, D = build_gan(kind, size, gan_config, generator=make_generator(s, "init"))
@@ -148,4 +153,5 @@ def _fit_one(
         quality=q,
         meta=gan_meta(kind, size, gan_config, label),
         desc=f"{kind} class {label}",
+        noise=noise,
     )

@@ -17,7 +17,7 @@ from torch import nn
 
 from qaug._config import config_from_dict, config_to_dict
 from qaug._io import load_checkpoint, save_checkpoint
-from qaug.models import GENERATOR_KINDS, GANConfig, build_gan, count_parameters
+from qaug.models import GENERATOR_KINDS, GANConfig, build_gan, count_parameters, noisy
 from qaug.train._adversarial import selection_score
 
 __all__ = ["ClassGenerators", "gan_meta", "selection_record"]
@@ -94,11 +94,15 @@ class ClassGenerators:
             ) from None
 
     @torch.no_grad()
-    def generate(self, label: int, n: int, generator: torch.Generator) -> torch.Tensor:
+    def generate(
+        self, label: int, n: int, generator: torch.Generator, *, noise=None
+    ) -> torch.Tensor:
         """``n`` images of class ``label``: float32 ``(n, 1, H, W)`` in [0, 1] on the CPU, no grad.
 
         The latent noise is drawn on the CPU from ``generator`` (the same generator state gives
-        the same images).
+        the same images). ``noise``: sample as a noisy device would (a
+        ``qaug.quantum.NoiseModel``; its shots are drawn from ``generator`` after the latents);
+        quantum kinds only.
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"n must be a non-negative integer; got {n!r}.")
@@ -107,7 +111,8 @@ class ClassGenerators:
             return torch.zeros(0, 1, self.image_size, self.image_size)
         device = next(G.parameters()).device
         z = G.sample_latent(n, generator)  # (n, latent_dim), CPU
-        return G(z.to(device)).float().clamp_(0, 1).cpu()
+        with torch.no_grad(), noisy(G, noise, generator=generator):
+            return G(z.to(device)).float().clamp_(0, 1).cpu()
 
     def parameter_counts(self) -> dict[str, int | None]:
         """Trainable parameters of one generator (all have the same architecture).

@@ -95,3 +95,22 @@ def test_noise_on_a_classical_generator_and_bad_noise_are_refused():
         train_gan(G, D, real_data(), cfg("gan"), seed=0, noise=NoiseModel(depolarizing=0.1))
     with pytest.raises(TypeError, match="noise must be a qaug.quantum.NoiseModel"):
         train_gan(G, D, real_data(), cfg("gan"), seed=0, noise="shots=10")
+
+
+def test_fit_class_generators_and_generate_under_noise():
+    from qaug._seed import make_generator
+    from qaug.models import GANConfig
+    from qaug.train import AdversarialConfig, fit_class_generators
+
+    x = torch.cat([real_data(12), real_data(12, seed=1)])
+    y = torch.tensor([0] * 12 + [1] * 12)
+    adv = AdversarialConfig(iterations=3, batch_size=4, eval_every=0, checkpoint_every=3,
+                            eval_samples=4, select_best=False)
+    noise = NoiseModel(shots=50, depolarizing=0.01)
+    bank = fit_class_generators("qgan", x, y, GANConfig(kind="qgan"), adv, seed=0, quality=False,
+                                noise=noise)
+    ideal = bank.generate(0, 4, make_generator(0, "s"))
+    shot = bank.generate(0, 4, make_generator(0, "s"), noise=noise)
+    again = bank.generate(0, 4, make_generator(0, "s"), noise=noise)
+    assert torch.equal(shot, again) and not torch.equal(shot, ideal)
+    assert bank.generator_for(0).patches.noise is None
