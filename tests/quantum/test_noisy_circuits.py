@@ -259,3 +259,15 @@ def test_published_circuits_match_default_mixed(which):
         theirs = torch.stack([torch.stack([torch.stack(list(circuit(z[b], w[g]))) for b in range(2)])
                               for g in range(2)])
     torch.testing.assert_close(ours, theirs.to(ours.dtype), atol=1e-6, rtol=0)
+
+
+def test_depolarize_all_equals_the_wire_by_wire_channel():
+    from qaug.quantum._noisy_circuits import depolarize_all
+
+    g = torch.Generator().manual_seed(3)
+    a = torch.randn(6, 8, 8, generator=g, dtype=torch.complex128)
+    rho = a @ a.conj().transpose(-1, -2)
+    rho = rho / rho.diagonal(dim1=-2, dim2=-1).sum(-1)[:, None, None]
+    ref = q.depolarize(rho, 0.13, range(3))
+    torch.testing.assert_close(depolarize_all(rho, 0.13, 3), ref, atol=1e-14, rtol=0)
+    torch.testing.assert_close(depolarize_all(rho.reshape(2, 3, 8, 8), 0.13, 3), ref.reshape(2, 3, 8, 8))
