@@ -291,9 +291,10 @@ def _pending(cfg: BenchConfig, out: Path) -> tuple[list[tuple], list[dict]]:
                     done.append(rec)
                 else:
                     todo.append((cfg, variant, size, seed, str(out)))
-    # Largest images first (the longest runs), grouped by (size, seed) so a worker reuses
-    # the protocol it built.
-    todo.sort(key=lambda p: (-p[2], p[3]))
+    # Seed by seed (a benchmark cut short still has whole grids for its first seeds), largest
+    # images first within a seed; runs of one (size, seed) stay together so that a worker
+    # reuses the protocol it built.
+    todo.sort(key=lambda p: (p[3], -p[2]))
     return todo, done
 
 
