@@ -263,7 +263,11 @@ def run_one(payload: tuple[BenchConfig, str, int, int, str]) -> dict:
             train_s = time.perf_counter() - start
             g = torch.Generator().manual_seed(child_seed(seed, "bench", "samples"))
             samples = {c: bank.generate(c, cfg.n_samples, g) for c in protocol.labels}
-            record.update(kind=kind, params=bank.parameter_counts(), train_s=train_s,
+            params = bank.parameter_counts()
+            # fitted, not trained adversarially (the latent kinds' decoder)
+            params["frozen"] = count_parameters(bank.generator_for(bank.labels[0]),
+                                                frozen=True)["frozen"]
+            record.update(kind=kind, params=params, train_s=train_s,
                           class_wall_s={str(k): v for k, v in bank.wall_time.items()})
         scores = protocol.score(samples)
         record["wall_s"] = time.perf_counter() - start

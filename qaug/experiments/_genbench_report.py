@@ -20,8 +20,6 @@ TABLE_COLUMNS = (
     ("jsd", "JSD", 3), ("accuracy", "ref. acc", 2), ("tstr_accuracy", "TSTR acc", 2),
     ("diversity_ratio", "div. ratio", 2), ("wall_s", "wall s", 0), ("peak_rss_mb", "peak MB", 0),
 )
-_RUN_COLUMNS = ("size", "variant", "seed", "g_quantum", "g_classical", "g_total", "d_total",
-                *PROTOCOL_METRICS, "ndb", "wall_s", "max_class_s", "peak_rss_mb")
 
 
 def _flat(rec: dict) -> dict:
@@ -29,7 +27,8 @@ def _flat(rec: dict) -> dict:
     walls = list((rec.get("class_wall_s") or {}).values())
     row = {"size": rec["size"], "variant": rec["variant"], "seed": rec["seed"],
            "g_quantum": p.get("quantum"), "g_classical": p.get("classical"),
-           "g_total": p.get("total"), "d_total": p.get("discriminator"),
+           "g_total": p.get("total"), "g_frozen": p.get("frozen"),
+           "d_total": p.get("discriminator"),
            "wall_s": rec["wall_s"], "max_class_s": max(walls) if walls else None,
            "peak_rss_mb": rec["peak_rss_mb"]}
     row.update({m: rec["metrics"].get(m) for m in (*PROTOCOL_METRICS, "ndb")})
@@ -44,7 +43,7 @@ def aggregate(records: list[dict]) -> list[dict]:
     out = []
     for (size, variant), rows in groups.items():
         agg = {"size": size, "variant": variant, "n_seeds": len(rows)}
-        for key in ("g_quantum", "g_classical", "g_total", "d_total"):
+        for key in ("g_quantum", "g_classical", "g_total", "g_frozen", "d_total"):
             agg[key] = rows[0][key]
         for key in (*PROTOCOL_METRICS, "ndb", "wall_s", "max_class_s", "peak_rss_mb"):
             vals = [r[key] for r in rows if r[key] is not None]
@@ -64,7 +63,8 @@ def _cell(row: dict, key: str, digits: int) -> str:
 def _params(row: dict) -> str:
     if row["g_total"] is None:
         return "-"
-    return f"{row['g_total']} ({row['g_quantum']} q) / {row['d_total']}"
+    frozen = f" + {row['g_frozen']} frozen" if row.get("g_frozen") else ""
+    return f"{row['g_total']} ({row['g_quantum']} q){frozen} / {row['d_total']}"
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
@@ -162,7 +162,10 @@ def bench_generators(cfg, out: str | Path, *, jobs: int = 1, progress: bool = Tr
             "runs_total": len(records),
             "runs_wall_s_sum": float(sum(r["wall_s"] for r in records))}
     write_json(out / "run.json", info)
-    cmd = " ".join(info.get("argv") or [])
+    args = list(info.get("argv") or [])
+    if args and Path(args[0]).name in ("qaug", "cli.py", "__main__.py"):
+        args[0] = "qaug"  # python -m qaug.cli ... is the qaug command
+    cmd = " ".join(args)
     header = [
         "# Generator benchmark", "",
         f"Command: `{cmd}`", "",
