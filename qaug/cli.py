@@ -49,11 +49,21 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(1)
     try:
+        if getattr(args, "device", None) is not None:
+            from qaug._device import check_device
+
+            check_device(args.device)  # before anything is written
         return int(args.func(args) or 0)
     # qaug._io.CheckpointError is a ValueError; importing it here would pull in torch for --help.
-    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as e:
+    except (ValueError, TypeError) as e:
         print(f"qaug {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:
+        print(f"qaug {args.command}: error: {_os_error_text(e)}", file=sys.stderr)
+        return 2
+    except FloatingPointError as e:  # qaug.train.NonFiniteLossError: the message says what is kept
+        print(f"qaug {args.command}: error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         hint = {
             "train-gan": "rerun with --resume to continue from the last checkpoint",
@@ -62,6 +72,23 @@ def main(argv: list[str] | None = None) -> int:
         }.get(args.command, "nothing was half-written; rerun to start again")
         print(f"qaug {args.command}: interrupted; {hint}.", file=sys.stderr)
         return 130
+
+
+def _os_error_text(e: OSError) -> str:
+    """One line for an OSError: ours carry their own advice, the system's get the fix added."""
+    if e.errno is None or e.filename is None:
+        return str(e)
+    where = repr(str(e.filename))
+    fixes = {
+        "NotADirectoryError": f"a part of {where} is a file, not a folder; choose another --out",
+        "PermissionError": f"no permission for {where}; choose a writable folder (--out) or "
+                           "fix its permissions",
+        "IsADirectoryError": f"{where} is a folder; give a file name",
+        "FileNotFoundError": f"check that {where} exists",
+        "FileExistsError": f"{where} already exists; choose another name",
+    }
+    fix = fixes.get(type(e).__name__, f"check {where}, its folder and the free disk space")
+    return f"{e.strerror or type(e).__name__}: {where}; {fix}."
 
 
 if __name__ == "__main__":  # pragma: no cover

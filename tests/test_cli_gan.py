@@ -294,3 +294,10 @@ def test_nan_loss_exits_1_and_keeps_the_checkpoint(tmp_path, capsys, monkeypatch
     assert "loss became nan at iteration 4" in err and "last good checkpoint" in err
     ck = torch.load(out / "class_0" / "checkpoint.pt", weights_only=True)
     assert ck["iteration"] == 2
+
+
+def test_zero_iterations_is_refused(tmp_path, capsys):
+    assert main(["train-gan", "--no-progress", "--iterations", "0", "--out",
+                 str(tmp_path / "g")]) == 2
+    assert "would train nothing" in capsys.readouterr().err
+    assert not (tmp_path / "g" / "run.json").exists()

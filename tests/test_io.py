@@ -53,3 +53,22 @@ def test_run_info_records_provenance():
     info = run_info(seed=3, argv=["qaug", "demo"])
     assert info["seed"] == 3 and info["argv"] == ["qaug", "demo"]
     assert "torch" in info["versions"] and info["python"].count(".") == 2
+
+
+def test_json_and_checkpoints_get_the_umask_like_other_files(tmp_path):
+    import os
+
+    from qaug._io import save_checkpoint, write_json
+
+    old = os.umask(0o022)
+    try:
+        write_json(tmp_path / "a.json", {"x": 1})
+        save_checkpoint(tmp_path / "c.pt", {"kind": "k", "config": {}})
+        (tmp_path / "plain.txt").write_text("x")
+        modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+        assert modes == {"a.json": 0o644, "c.pt": 0o644, "plain.txt": 0o644}
+        os.umask(0o077)
+        write_json(tmp_path / "b.json", {})
+        assert (tmp_path / "b.json").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)

@@ -18,7 +18,7 @@ from qaug._seed import make_generator
 from qaug.data import DataConfig, load_dataset_from_config
 from qaug.models import ClassifierConfig, build_classifier_from_config, noisy_layers
 from qaug.quantum import NoiseModel
-from qaug.train import TrainConfig, evaluate, train_classifier
+from qaug.train import NonFiniteLossError, TrainConfig, evaluate, train_classifier
 
 __all__ = ["ClassifierRunConfig", "config_from_args", "run_train_classifier"]
 
@@ -34,7 +34,8 @@ class ClassifierRunConfig:
 
 
 FLAG_KEYS = {"dataset": "data.name", "classes": "data.classes", "n_train": "data.n_train_per_class",
-             "image_size": "data.image_size", "model": "classifier.name", "epochs": "train.epochs",
+             "image_size": "data.image_size", "pixel_max": "data.pixel_max",
+             "model": "classifier.name", "epochs": "train.epochs",
              "lr": "train.lr", "batch_size": "train.batch_size", "device": "train.device",
              "seed": "seed"}
 # --dry-run: one epoch on a handful of images (the user's overrides still win).
@@ -88,9 +89,17 @@ def run_train_classifier(
     if checkpoint is not None:
         payload = load_checkpoint(checkpoint, kind="classifier", config=ckpt_config)
         model.load_state_dict(payload["state_dict"])
-    result = train_classifier(model, ds.train, ds.val, cfg.train,
-                              generator=make_generator(cfg.seed, "classifier", "shuffle"),
-                              progress=progress)
+    try:
+        result = train_classifier(model, ds.train, ds.val, cfg.train,
+                                  generator=make_generator(cfg.seed, "classifier", "shuffle"),
+                                  progress=progress)
+    except NonFiniteLossError as e:  # keep the last good weights and the history, then fail
+        _write_history(out / "history.csv", e.result.history)
+        if e.kept:
+            _save(out, ckpt_config, model, classes=[int(c) for c in ds.classes], cfg=cfg,
+                  best_epoch=e.result.best_epoch)
+            e.args = (f"{e} Kept: {out / 'checkpoint.pt'}.",)
+        raise
     test = evaluate(model, ds.test.x, ds.test.y, ds.n_classes)
     classes = [int(c) for c in ds.classes]
     metrics = {
@@ -120,13 +129,15 @@ def run_train_classifier(
     _write_history(out / "history.csv", result.history)
     confusion_figure(out / "confusion.png", test.confusion, list(ds.class_names),
                     f"{cfg.classifier.name} on {ds.name}: test accuracy {test.accuracy:.3f}")
-    save_checkpoint(out / "checkpoint.pt", {
-        "kind": "classifier", "config": ckpt_config, "state_dict": model.state_dict(),
-        "classes": classes, "run_config": config_to_dict(cfg), "best_epoch": result.best_epoch,
-    })
+    _save(out, ckpt_config, model, classes=classes, cfg=cfg, best_epoch=result.best_epoch)
     metrics["wall_seconds"] = time.perf_counter() - start
     write_json(out / "metrics.json", metrics)
     write_json(out / "run.json", run_info(cfg.seed))
     return metrics
 
 
+def _save(out: Path, ckpt_config: dict, model, *, classes: list[int], cfg, best_epoch: int):
+    save_checkpoint(out / "checkpoint.pt", {
+        "kind": "classifier", "config": ckpt_config, "state_dict": model.state_dict(),
+        "classes": classes, "run_config": config_to_dict(cfg), "best_epoch": best_epoch,
+    })

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_output_args", "add_seed_arg", "add_device_arg", "add_config_args", "require_out",
+__all__ = ["add_pixel_max_arg", "add_output_args", "add_seed_arg", "add_device_arg", "add_config_args", "require_out",
            "CONFIG_EPILOG"]
 
 CONFIG_EPILOG = (
@@ -26,6 +26,15 @@ def add_output_args(p: argparse.ArgumentParser, default: str | None = None,
         help="output folder (refused if it already holds results, unless --overwrite)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace results already in --out")
+
+
+def add_pixel_max_arg(p: argparse.ArgumentParser) -> None:
+    """--pixel-max (beside --dataset; sets data.pixel_max)."""
+    p.add_argument(
+        "--pixel-max", type=float, default=None, metavar="V",
+        help="value of a white pixel in an .npz dataset (e.g. 16 for 0..16 levels); needed "
+             "for whole numbers up to 16 unless they are uint8",
+    )
 
 
 def add_seed_arg(p: argparse.ArgumentParser, default: int | None = None) -> None:

@@ -92,7 +92,8 @@ class GanRunConfig:
 
 
 FLAG_KEYS = {"dataset": "data.name", "classes": "data.classes", "n_train": "data.n_train_per_class",
-             "image_size": "data.image_size", "generator": "generator",
+             "image_size": "data.image_size", "pixel_max": "data.pixel_max",
+             "generator": "generator",
              "iterations": "adversarial.iterations", "batch_size": "adversarial.batch_size",
              "checkpoint_every": "adversarial.checkpoint_every",
              "eval_every": "adversarial.eval_every", "device": "adversarial.device",
@@ -135,6 +136,12 @@ def config_from_args(args) -> GanRunConfig:
         n = gan.n_components or default_n_components(cfg.data.image_size)
         cfg = dataclasses.replace(cfg, gan=dataclasses.replace(
             cfg.gan, mosaiq=dataclasses.replace(gan, n_components=min(n, 8))))
+    if cfg.adv_config.iterations < 1:
+        raise ValueError(
+            f"--iterations (adversarial.iterations) must be >= 1 for train-gan; got "
+            f"{cfg.adv_config.iterations}, which would train nothing. Give the number of "
+            "generator updates, e.g. --iterations 1000."
+        )
     missing = [c for c in cfg.train_classes if c not in cfg.data.classes]
     if missing:
         raise ValueError(

@@ -20,6 +20,7 @@ from qaug._commands._common import (
     add_config_args,
     add_device_arg,
     add_output_args,
+    add_pixel_max_arg,
     add_seed_arg,
     require_out,
 )
@@ -68,6 +69,7 @@ def register(subparsers) -> None:
     p.add_argument("--rounds", type=int, default=None, help="customized: most rounds (default 1)")
     p.add_argument("--generators", default=None,
                    help="saved ClassGenerators checkpoint (default: train them on the data)")
+    add_pixel_max_arg(p)
     add_seed_arg(p)
     add_device_arg(p)
     add_output_args(p, required=False)
@@ -104,7 +106,8 @@ def _main(args) -> int:
 
 
 FLAG_KEYS = {"dataset": "data.name", "classes": "data.classes", "n_train": "data.n_train_per_class",
-             "image_size": "data.image_size", "classifier": "classifier.name",
+             "image_size": "data.image_size", "pixel_max": "data.pixel_max",
+             "classifier": "classifier.name",
              "n_per_class": "augment.n_per_class", "budget": "augment.budget",
              "rounds": "augment.rounds", "device": ("train.device", "adversarial.device"),
              "seed": "seed"}

@@ -21,6 +21,7 @@ from qaug._commands._common import (
     add_config_args,
     add_device_arg,
     add_output_args,
+    add_pixel_max_arg,
     add_seed_arg,
     require_out,
 )
@@ -52,6 +53,7 @@ def register(subparsers) -> None:
                    help="most epochs (default 50; 0 = evaluate only)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 0.01)")
     p.add_argument("--batch-size", type=int, default=None, help="batch size (default 16)")
+    add_pixel_max_arg(p)
     add_seed_arg(p)
     add_device_arg(p)
     add_output_args(p, required=False)

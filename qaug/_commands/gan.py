@@ -24,6 +24,7 @@ from qaug._commands._common import (
     add_config_args,
     add_device_arg,
     add_output_args,
+    add_pixel_max_arg,
     add_seed_arg,
     require_out,
 )
@@ -87,6 +88,7 @@ def register(subparsers) -> None:
         default=None,
         help="log quality metrics every N iterations (default 50)",
     )
+    add_pixel_max_arg(p)
     add_seed_arg(p)
     add_device_arg(p)
     add_output_args(p, required=False)

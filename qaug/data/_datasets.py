@@ -22,12 +22,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from qaug._config import HASH_IF_CHANGED
 from qaug._seed import make_generator
 
 from ._resize import resize_images
 from ._sources import _VALID, DATASET_NAMES, RawPool, load_pool
 from ._splits import DatasetSplits, Split
-from ._validate import check_classes, check_count, check_image_size, check_train_counts
+from ._validate import (
+    check_classes,
+    check_count,
+    check_image_size,
+    check_pixel_max,
+    check_train_counts,
+)
 
 __all__ = ["load_dataset", "load_dataset_from_config", "DataConfig"]
 
@@ -42,6 +49,7 @@ def load_dataset(
     n_val_per_class: int = 20,
     n_test_per_class: int | None = None,
     train_counts: dict[int, int] | None = None,
+    pixel_max: float | None = None,
 ) -> DatasetSplits:
     """Load a dataset, keep ``classes``, resize, and split each class into train/val/test.
 
@@ -65,6 +73,9 @@ def load_dataset(
             None takes all images left after validation and training.
         train_counts: ``{original_class_id: n}`` overriding ``n_train_per_class`` for single
             classes, e.g. ``{2: 20}`` for a data-scarce class.
+        pixel_max: for an ``.npz`` file, the value of a white pixel (16 for 0..16 levels);
+            needed for whole numbers up to 16 unless the dtype is uint8 (see
+            :func:`as_image_tensor`).
 
     Returns:
         :class:`DatasetSplits`; each split holds x float32 ``(N, 1, S, S)`` in [0, 1] and
@@ -92,7 +103,7 @@ def load_dataset(
     )
     counts = check_train_counts(train_counts, classes)
     image_size = check_image_size(image_size)
-    pool = load_pool(name, image_size)
+    pool = load_pool(name, image_size, check_pixel_max(pixel_max))
     _check_available(pool, classes)
 
     parts: dict[str, list[np.ndarray]] = {"train": [], "val": [], "test": []}
@@ -169,6 +180,9 @@ class DataConfig:
 
     Checked in ``__post_init__``; change fields with ``dataclasses.replace``.
     ``train_counts`` maps original class ids to training counts (e.g. ``{2: 20}``).
+    A dataset path is stored absolute, so a saved config works from any folder.
+    ``pixel_max``: the value of a white pixel of an ``.npz`` dataset (see
+    :func:`load_dataset`).
     """
 
     name: str = "mnist"
@@ -178,6 +192,7 @@ class DataConfig:
     n_val_per_class: int = 20
     n_test_per_class: int | None = None
     train_counts: dict[int, int] = field(default_factory=dict)
+    pixel_max: float | None = field(default=None, metadata=HASH_IF_CHANGED)
 
     def __post_init__(self):
         name = self.name
@@ -191,6 +206,8 @@ class DataConfig:
             raise ValueError(
                 f"data.name {name!r} is unknown (no such file or folder); valid: {_VALID}."
             )
+        if name not in DATASET_NAMES:  # a path: absolute, so it works from any folder
+            name = str(Path(name).expanduser().resolve())
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "classes", check_classes(self.classes))
         check_count(self.n_train_per_class, "data.n_train_per_class")
@@ -205,6 +222,12 @@ class DataConfig:
         object.__setattr__(
             self, "train_counts", check_train_counts(self.train_counts, self.classes)
         )
+        object.__setattr__(self, "pixel_max", check_pixel_max(self.pixel_max, "data.pixel_max"))
+        if self.pixel_max is not None and Path(name).suffix.lower() != ".npz":
+            raise ValueError(
+                f"data.pixel_max applies only to .npz datasets; data.name is {name!r}. "
+                "Drop pixel_max."
+            )
 
 
 def load_dataset_from_config(cfg: DataConfig, seed: int) -> DatasetSplits:

@@ -58,7 +58,7 @@ def _digits() -> RawPool:
     return RawPool(xt, y, {int(c): str(c) for c in np.unique(y)}, "digits")
 
 
-def _npz(path: Path) -> RawPool:
+def _npz(path: Path, pixel_max: float | None = None) -> RawPool:
     fix = "Save it with np.savez(path, x=images, y=labels)."
     try:
         f = np.load(path, allow_pickle=False)
@@ -77,7 +77,8 @@ def _npz(path: Path) -> RawPool:
         )
     x, y = arrays["x"], arrays["y"]
     # 0..255 integers are a documented input format here: scale without a warning.
-    xt = _image_tensor(x, f"x in {path.name}", warn_integers=x.dtype.kind == "f")
+    xt = _image_tensor(x, f"x in {path.name}", warn_integers=x.dtype.kind == "f",
+                       pixel_max=pixel_max)
     yl = as_labels(y, len(xt), f"y in {path.name}")
     return RawPool(xt, yl, {int(c): str(c) for c in np.unique(yl)}, str(path))
 
@@ -132,8 +133,18 @@ def _folder(path: Path, image_size: int) -> RawPool:
     return RawPool(x, np.asarray(labels, dtype=np.int64), names_by_id, str(path))
 
 
-def load_pool(name: str | Path, image_size: int) -> RawPool:
-    """The raw pool for a dataset name or a path (``image_size`` only for mixed-size folders)."""
+def load_pool(name: str | Path, image_size: int, pixel_max: float | None = None) -> RawPool:
+    """The raw pool for a dataset name or a path (``image_size`` only for mixed-size folders).
+
+    ``pixel_max`` (the value of a white pixel) applies to ``.npz`` files only: the shipped
+    datasets and image files carry their own scale.
+    """
+    if pixel_max is not None and not (isinstance(name, (str, Path))
+                                      and Path(name).suffix.lower() == ".npz"):
+        raise ValueError(
+            f"pixel_max applies only to .npz datasets (arrays of numbers); {str(name)!r} carries "
+            "its own scale. Drop --pixel-max / data.pixel_max."
+        )
     if isinstance(name, str) and name in DATASET_NAMES:
         return _mnist() if name == "mnist" else _digits()
     if not isinstance(name, (str, Path)):
@@ -146,7 +157,7 @@ def load_pool(name: str | Path, image_size: int) -> RawPool:
             raise ValueError(
                 f"dataset file {str(path)!r} is not an .npz file; valid datasets: {_VALID}."
             )
-        return _npz(path)
+        return _npz(path, pixel_max)
     raise ValueError(
         f"unknown dataset {str(name)!r} (no such file or folder); valid datasets: {_VALID}."
     )

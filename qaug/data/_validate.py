@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["as_image_tensor"]
+__all__ = ["as_image_tensor", "check_pixel_max"]
 
 MIN_IMAGE_SIZE = 4
 MAX_IMAGE_SIZE = 64
@@ -31,37 +31,62 @@ def _as_array_or_tensor(x: Any, name: str) -> np.ndarray | torch.Tensor:
         ) from None
 
 
-def as_image_tensor(x: Any, name: str = "x") -> torch.Tensor:
+def as_image_tensor(x: Any, name: str = "x", *, pixel_max: float | None = None) -> torch.Tensor:
     """Check user images and return them as float32 ``(N, 1, H, W)`` in [0, 1].
 
     Accepts a numpy array or torch tensor of shape ``(N, H, W)`` or ``(N, 1, H, W)``.
-    Floats must lie in [0, 1]. Integers 0..255 (and floats above 1 that are all whole
-    numbers up to 255) are taken as 8-bit grey levels and scaled by 1/255, with a
-    ``UserWarning`` saying so. A float32 tensor input that needs no change may be returned
-    without a copy; the device of a tensor is kept.
+    With ``pixel_max`` given, values must lie in ``[0, pixel_max]`` and are divided by it.
+    Without it: floats must lie in [0, 1]; ``uint8`` images are 8-bit grey levels, scaled by
+    1/255 with a ``UserWarning`` saying so, and so are other whole numbers whose maximum is
+    17..255. Whole numbers no larger than 16 (0..16 like scikit-learn's digits, 0/1 masks)
+    are refused: dividing them by 255 would make them almost black, so the maximum level
+    must be stated. A float32 tensor input that needs no change may be returned without a
+    copy; the device of a tensor is kept.
 
     Args:
         x: images, ``(N, H, W)`` or ``(N, 1, H, W)``.
         name: argument name used in error messages.
+        pixel_max: the value of a white pixel (e.g. 16 for 0..16 levels, 255 for 8-bit);
+            None infers it as described above.
 
     Returns:
         float32 tensor ``(N, 1, H, W)`` with values in [0, 1].
 
     Raises:
-        ValueError: wrong shape, NaN/inf, negative values, or values above 1 that are not
+        ValueError: wrong shape, NaN/inf, negative values, values above ``pixel_max``,
+            whole numbers up to 16 without ``pixel_max``, or values above 1 that are not
             8-bit grey levels.
-        TypeError: not numeric.
+        TypeError: not numeric, or a bad ``pixel_max``.
 
     Example:
         >>> import numpy as np
         >>> as_image_tensor(np.zeros((2, 8, 8))).shape
         torch.Size([2, 1, 8, 8])
+        >>> float(as_image_tensor(np.full((1, 8, 8), 8), pixel_max=16).max())
+        0.5
     """
-    return _image_tensor(x, name, warn_integers=True)
+    return _image_tensor(x, name, warn_integers=True, pixel_max=pixel_max)
 
 
-def _image_tensor(x: Any, name: str, *, warn_integers: bool) -> torch.Tensor:
+def check_pixel_max(pixel_max: Any, name: str = "pixel_max") -> float | None:
+    """None, or a finite number > 0 (the value of a white pixel)."""
+    if pixel_max is None:
+        return None
+    if isinstance(pixel_max, bool) or not isinstance(pixel_max, (int, float, np.integer,
+                                                                  np.floating)):
+        raise TypeError(f"{name} must be a number such as 16 or 255, or None; got {pixel_max!r}.")
+    if not (np.isfinite(pixel_max) and pixel_max > 0):
+        raise ValueError(
+            f"{name} must be > 0 (the value of a white pixel, e.g. 16 or 255); got {pixel_max}."
+        )
+    return float(pixel_max)
+
+
+def _image_tensor(
+    x: Any, name: str, *, warn_integers: bool, pixel_max: float | None = None
+) -> torch.Tensor:
     """:func:`as_image_tensor`; ``warn_integers=False`` where 0-255 integers are documented."""
+    pixel_max = check_pixel_max(pixel_max)
     x = _as_array_or_tensor(x, name)
     shape = tuple(x.shape)
     if not (len(shape) == 3 or (len(shape) == 4 and shape[1] == 1)):
@@ -99,22 +124,50 @@ def _image_tensor(x: Any, name: str, *, warn_integers: bool) -> torch.Tensor:
             f"{name} holds negative values (min {lo:g}); images must be floats in [0, 1] or "
             f"integers 0..255. Rescale first, e.g. (x - x.min()) / (x.max() - x.min())."
         )
+    if pixel_max is not None:
+        if hi > pixel_max:
+            raise ValueError(
+                f"{name} holds values up to {hi:g}, above pixel_max={pixel_max:g}; pass the "
+                f"value of a white pixel as pixel_max (--pixel-max), e.g. {hi:g} or more."
+            )
+        return t.to(torch.float32) / pixel_max
     integral = not t.is_floating_point() or bool((t == torch.round(t)).all())
     if t.is_floating_point() and hi <= 1.0:
         return t.to(torch.float32)
-    if integral and hi <= 255:
+    if t.dtype == torch.uint8 or (integral and 16 < hi <= 255):
         if warn_integers:
             warnings.warn(
-                f"{name} holds values up to {hi:g}; scaling by 1/255 to [0, 1]",
+                f"{name} holds values up to {hi:g}; scaling by 1/255 to [0, 1] (pass "
+                f"pixel_max to state the scale)",
                 UserWarning,
                 stacklevel=3,
             )
         return t.to(torch.float32) / 255.0
+    if integral and hi <= 16:
+        raise ValueError(
+            f"{name} holds whole numbers no larger than {hi:g} (dtype {_dtype_name(x)}), which "
+            f"look like levels 0..{hi:g} (e.g. scikit-learn's digits are 0..16) rather than "
+            f"8-bit grey levels 0..255: dividing them by 255 would make the images almost "
+            f"black. State the scale: pixel_max={max(hi, 1):g} (CLI: --pixel-max "
+            f"{max(hi, 1):g}, or data.pixel_max), pixel_max=255 if they really are 8-bit, or "
+            f"pass floats in [0, 1] (x / x.max())."
+        )
     kind = "integers" if not t.is_floating_point() else "values"
+    if integral:
+        raise ValueError(
+            f"{name} holds {kind} up to {hi:g}, above 255, so they are not 8-bit grey levels "
+            f"(integers 0..255); rescale first, e.g. x / x.max(), or pass pixel_max (e.g. "
+            f"65535 for 16-bit images; CLI --pixel-max)."
+        )
     raise ValueError(
-        f"{name} holds {kind} up to {hi:g}, outside [0, 1] and above 255; images must be "
-        f"floats in [0, 1] or integers 0..255. Rescale first, e.g. x / x.max()."
+        f"{name} holds values up to {hi:g}, outside [0, 1] and not whole numbers, so they are "
+        f"neither floats in [0, 1] nor grey levels. Rescale first, e.g. x / x.max(), or pass "
+        f"pixel_max (CLI --pixel-max)."
     )
+
+
+def _dtype_name(x: Any) -> str:
+    return str(x.dtype).replace("torch.", "")
 
 
 def _is_integer_dtype(dtype: torch.dtype) -> bool:

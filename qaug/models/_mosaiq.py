@@ -28,6 +28,7 @@ from torch import nn
 
 from qaug.models._init import make_linear, resolve_generator
 from qaug.models._quantum_layers import MAX_LAYER_QUBITS, _check_int
+from qaug.quantum._checks import check_finite_input
 from qaug.quantum._noisy_circuits import noisy_mosaiq_expvals
 from qaug.quantum._published_circuits import mosaiq_expvals
 
@@ -167,6 +168,7 @@ class MosaiQCircuits(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """``(batch, n_qubits)`` -> ``(batch, n_generators * n_qubits)`` in [-1, 1], g-major."""
+        check_finite_input(z, f"the input angles z of {type(self).__name__}")
         if self.noise is None:
             ev = mosaiq_expvals(z, self.weights)  # (G, batch, n_qubits)
         else:

@@ -26,6 +26,7 @@ from torch import nn
 
 from qaug.models._init import make_linear, resolve_generator
 from qaug.models._quantum_layers import MAX_LAYER_QUBITS, _check_int
+from qaug.quantum._checks import check_finite_input
 from qaug.quantum._noisy_circuits import noisy_pqwgan_probabilities
 from qaug.quantum._published_circuits import pqwgan_probabilities
 
@@ -79,6 +80,7 @@ class PQWGANCircuits(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """``(batch, n_qubits)`` -> ``(batch, n_generators, patch_pixels)`` in [0, 1]."""
+        check_finite_input(z, f"the input angles z of {type(self).__name__}")
         if self.noise is None:
             probs = pqwgan_probabilities(z, self.weights)  # (G, batch, 2**n)
         else:

@@ -17,6 +17,7 @@ from torch import nn
 
 from qaug.models._init import resolve_generator
 from qaug.quantum import NoiseModel, noisy_vqc_expvals, patch_generator_patches, vqc_expvals
+from qaug.quantum._checks import check_finite_input
 from qaug.quantum._noisy_circuits import noisy_patch_patches
 
 __all__ = ["VQCLayer", "ReuploadingVQCLayer", "QuanvCircuit", "PatchQuantumGenerator"]
@@ -33,13 +34,15 @@ def _check_int(name: str, value: object, low: int, high: int | None = None, fix:
     return value
 
 
-def _check_input(x: torch.Tensor, n_qubits: int, what: str) -> None:
+def _check_input(x: torch.Tensor, n_qubits: int, what: str, layer: str = "") -> None:
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{what} must be a torch.Tensor; got {type(x).__name__}.")
     if x.dim() != 2 or x.shape[1] != n_qubits:
         raise ValueError(
             f"{what} must have shape (batch, n_qubits) = (batch, {n_qubits}); got {tuple(x.shape)}."
         )
+    # NaN angles would give NaN outputs silently.
+    check_finite_input(x, f"the input angles {what} of {layer}" if layer else what)
 
 
 class VQCLayer(nn.Module):
@@ -89,7 +92,7 @@ class VQCLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Angles ``(batch, n_qubits)`` -> expectation values ``(batch, n_qubits)`` in [-1, 1]."""
-        _check_input(x, self.n_qubits, "x")
+        _check_input(x, self.n_qubits, "x", type(self).__name__)
         if self.noise is None:
             return vqc_expvals(x, self.weights, reupload=self.reupload)
         return noisy_vqc_expvals(x, self.weights, self.noise, reupload=self.reupload,
@@ -192,7 +195,7 @@ class PatchQuantumGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Latent angles ``(batch, n_qubits)`` -> patches ``(batch, n_outputs)`` in [0, 1]."""
-        _check_input(z, self.n_qubits, "z")
+        _check_input(z, self.n_qubits, "z", type(self).__name__)
         if self.noise is None:
             return patch_generator_patches(z, self.weights, self.n_ancillas)
         # Under shots a straight-through surrogate keeps training possible (qaug.quantum._noisy_circuits).

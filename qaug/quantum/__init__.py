@@ -9,7 +9,7 @@ execution sits beside them: ``_density`` (density matrices ``(batch, 2**n, 2**n)
 depolarizing) and ``_noise`` (``NoiseModel``, readout error, shot sampling, the noisy VQC).
 """
 
-from ._checks import MAX_QUBITS
+from ._checks import MAX_QUBITS, max_state_bytes, set_max_state_bytes
 from ._circuits import (
     PATCH_FUSE_MAX_QUBITS,
     VQC_FUSE_MAX_QUBITS,
@@ -67,6 +67,8 @@ from ._published_circuits import (
 
 __all__ = [
     "MAX_QUBITS",
+    "max_state_bytes",
+    "set_max_state_bytes",
     "VQC_FUSE_MAX_QUBITS",
     "PATCH_FUSE_MAX_QUBITS",
     # states and gates

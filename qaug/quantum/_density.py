@@ -20,7 +20,13 @@ from collections.abc import Sequence
 
 import torch
 
-from ._checks import check_n_qubits, check_state, check_wires, complex_dtype_of
+from ._checks import (
+    check_n_qubits,
+    check_state,
+    check_state_memory,
+    check_wires,
+    complex_dtype_of,
+)
 from ._engine import apply_matrix
 
 __all__ = [
@@ -55,6 +61,7 @@ def density_from_state(state: torch.Tensor) -> torch.Tensor:
     """
     n = check_state(state)
     check_n_qubits(n, max_qubits=DM_MAX_QUBITS, hint=_DM_FIX)
+    check_state_memory(state.shape[0], 4**n, complex_dtype_of(state.dtype), "density matrix")
     psi = state.reshape(state.shape[0], -1).to(complex_dtype_of(state.dtype))  # (batch, 2**n)
     return psi[:, :, None] * psi.conj()[:, None, :]  # (batch, 2**n, 2**n)
 

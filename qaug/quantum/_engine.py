@@ -24,6 +24,7 @@ import torch
 from ._checks import (
     check_n_qubits,
     check_state,
+    check_state_memory,
     check_wires,
     complex_dtype_of,
     real_dtype_of,
@@ -51,6 +52,7 @@ def zero_state(
         raise ValueError(f"batch must be a positive int; got {batch!r}.")
     if not dtype.is_complex:
         raise TypeError(f"dtype must be complex64 or complex128; got {dtype}.")
+    check_state_memory(batch, 2**n, dtype)
     state = torch.zeros((batch,) + (2,) * n, dtype=dtype, device=device)
     state.view(batch, -1)[:, 0] = 1.0
     return state
@@ -68,6 +70,7 @@ def ry_product_state(angles: torch.Tensor, dtype: torch.dtype | None = None) -> 
         raise ValueError(f"angles must be a tensor of shape (batch, n_qubits); got {shape}.")
     n = check_n_qubits(angles.shape[1])
     dtype = dtype or complex_dtype_of(angles.dtype)
+    check_state_memory(angles.shape[0], 2**n, dtype)
     half = angles.to(real_dtype_of(dtype)) / 2
     factors = torch.stack([torch.cos(half), torch.sin(half)], dim=-1)  # (batch, n, 2)
     state = factors[:, 0]  # (batch, 2)

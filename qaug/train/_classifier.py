@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -25,6 +26,8 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from qaug._device import check_device
+from qaug.train._adversarial_config import NonFiniteLossError
 from qaug.train._callbacks import check_callbacks, run_callbacks
 from qaug.train._evaluate import as_xy, check_labels, predict_logits
 from qaug.train._train_config import TrainConfig
@@ -83,13 +86,16 @@ def _train_epoch(model, opt, x, y, batch_size, device, generator, on_step=None) 
         xb, yb = x[idx].to(device), y[idx].to(device)  # (b, 1, H, W), (b,)
         logits = model(xb)  # (b, k)
         loss = F.cross_entropy(logits, yb)
+        value = float(loss.detach())
+        if not math.isfinite(value):  # stop before the bad step is applied
+            raise NonFiniteLossError(f"the classifier's training loss became {value}")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        loss_sum += float(loss.detach()) * len(idx)
+        loss_sum += value * len(idx)
         correct += int((logits.argmax(1) == yb).sum())
         if on_step is not None:
-            on_step(float(loss.detach()))
+            on_step(value)
     return loss_sum / len(x), correct / len(x)
 
 
@@ -123,6 +129,11 @@ def train_classifier(
 
     Returns:
         A :class:`TrainResult` (history per epoch, best epoch, time).
+
+    Raises:
+        NonFiniteLossError: a batch loss became NaN/inf; the step was not applied, ``model``
+            holds the best weights so far, and the error's ``result`` the history.
+        ValueError: ``config.device`` is not available on this machine.
     """
     config = TrainConfig() if config is None else config
     if not isinstance(config, TrainConfig):
@@ -139,7 +150,7 @@ def train_classifier(
         raise ValueError(
             f"train images {tuple(x.shape[1:])} and val images {tuple(xv.shape[1:])} differ."
         )
-    device = torch.device(config.device)
+    device = check_device(config.device, "train.device")
     model.to(device)
     n_classes = predict_logits(model, x[:1]).shape[1]  # also checks the model accepts the images
     check_labels(y, n_classes, "train")
@@ -160,8 +171,11 @@ def train_classifier(
             run_callbacks(callbacks, "on_step", {"epoch": epoch, "step": step, "loss": loss,
                                                  "model": model})
 
-        train_loss, train_acc = _train_epoch(model, opt, x, y, config.batch_size, device, generator,
-                                             on_step if callbacks else None)
+        try:
+            train_loss, train_acc = _train_epoch(model, opt, x, y, config.batch_size, device,
+                                                 generator, on_step if callbacks else None)
+        except NonFiniteLossError as e:
+            _stop_on_nan(e, model, best_state, result, epoch, start)
         val_loss, val_acc = _validation_scores(model, xv, yv, config.batch_size)
         record = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                   "val_loss": val_loss, "val_acc": val_acc}
@@ -189,3 +203,26 @@ def train_classifier(
     model.classifier_fitted_ = True
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _stop_on_nan(error: NonFiniteLossError, model: nn.Module, best_state: dict | None,
+                 result: TrainResult, epoch: int, start: float) -> None:
+    """Load the best weights so far into ``model`` and raise with the fix.
+
+    The error carries ``result`` (history up to the last finished epoch) and ``kept`` (True
+    when ``model`` holds the best validated weights; False when no epoch had finished).
+    """
+    if best_state is not None:
+        model.load_state_dict(best_state)
+        model.classifier_fitted_ = True
+        kept = (f"the best weights so far (epoch {result.best_epoch}, validation accuracy "
+                f"{result.best_val_accuracy:.3f}) are kept")
+    else:
+        kept = "no epoch had finished, so no weights are kept"
+    result.seconds = time.perf_counter() - start
+    err = NonFiniteLossError(
+        f"{error} in epoch {epoch}; training stopped before applying that step ({kept}). "
+        "Lower the learning rate (--lr / --train.lr) and rerun."
+    )
+    err.result, err.kept = result, best_state is not None
+    raise err from None

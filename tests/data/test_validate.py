@@ -78,3 +78,39 @@ def test_labels():
         as_labels([0.5, 1.0], 2)
     with pytest.raises(TypeError, match="y must hold integer class ids"):
         as_labels(np.array(["cat", "dog"]), 2)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.float64])
+@pytest.mark.parametrize("top", [1, 16])
+def test_small_whole_numbers_need_pixel_max(dtype, top):
+    x = np.array([[[0, top], [top // 2, 1]]], dtype=dtype)
+    if dtype is np.float64 and top == 1:  # floats in [0, 1] are images as they are
+        assert float(as_image_tensor(x).max()) == 1.0
+        return
+    with pytest.raises(ValueError, match=rf"no larger than {top}.*almost\s+black.*"
+                                         rf"pixel_max={top}.*--pixel-max {top}"):
+        as_image_tensor(x)
+    out = as_image_tensor(x, pixel_max=top)
+    assert float(out.max()) == 1.0 and float(out.min()) == 0.0
+
+
+def test_uint8_with_small_values_is_still_8_bit():
+    x = np.array([[[0, 16], [8, 1]]], dtype=np.uint8)
+    with pytest.warns(UserWarning, match="scaling by 1/255"):
+        out = as_image_tensor(x)
+    assert float(out.max()) == pytest.approx(16 / 255)
+
+
+def test_fractional_values_above_one_are_not_called_above_255():
+    with pytest.raises(ValueError, match=r"up to 1\.5, outside \[0, 1\] and not whole") as e:
+        as_image_tensor(np.array([[[0.5, 1.5]]]))
+    assert "255" not in str(e.value)
+
+
+def test_pixel_max_bounds_and_type():
+    with pytest.raises(ValueError, match=r"up to 20, above pixel_max=16"):
+        as_image_tensor(np.array([[[0, 20]]]), pixel_max=16)
+    with pytest.raises(ValueError, match="pixel_max must be > 0"):
+        as_image_tensor(np.zeros((1, 2, 2)), pixel_max=0)
+    with pytest.raises(TypeError, match="pixel_max must be a number"):
+        as_image_tensor(np.zeros((1, 2, 2)), pixel_max="16")
