@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_pixel_max_arg", "add_output_args", "add_seed_arg", "add_device_arg", "add_config_args", "require_out",
-           "CONFIG_EPILOG"]
+__all__ = ["add_pixel_max_arg", "add_output_args", "add_seed_arg", "add_device_arg",
+           "add_config_args", "require_out", "CONFIG_EPILOG"]
 
 CONFIG_EPILOG = (
     "Config: the same sections in every command and in Python (seed, data, classifier, train, "
