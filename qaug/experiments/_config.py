@@ -181,8 +181,10 @@ def _relevant(cfg: ExperimentConfig) -> dict:
         for k in ("gan", "adversarial", "quality"):
             d.pop(k)
     else:
-        d["gan"] = {kind: d["gan"][kind]}
-        d["adversarial"] = {kind: d["adversarial"][kind]}
+        # the used kind's slot in full (a later kind's slot is left out of a whole-config hash
+        # while at its default, but a run of that kind depends on it)
+        d["gan"] = {kind: config_to_dict(getattr(cfg.gan, kind), for_hash=True)}
+        d["adversarial"] = {kind: config_to_dict(getattr(cfg.adversarial, kind), for_hash=True)}
     return d
 
 

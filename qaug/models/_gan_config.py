@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from qaug._config import HASH_IF_CHANGED
 from qaug._registry import DISCRIMINATOR_KINDS, GENERATOR_KINDS
 
 __all__ = [
@@ -82,11 +83,12 @@ class GANConfig:
     discriminator: str = "auto"
     disc_hidden: tuple[int, ...] = ()
     disc_channels: tuple[int, int] = (8, 16)
-    n_patches: int = 0
-    n_components: int = 0
-    code_dim: int = 0
-    ae_channels: tuple[int, int] = (16, 32)
-    ae_epochs: int = 150
+    # Added after results were committed: hashed only when changed (qaug._config.HASH_IF_CHANGED)
+    n_patches: int = field(default=0, metadata=HASH_IF_CHANGED)
+    n_components: int = field(default=0, metadata=HASH_IF_CHANGED)
+    code_dim: int = field(default=0, metadata=HASH_IF_CHANGED)
+    ae_channels: tuple[int, int] = field(default=(16, 32), metadata=HASH_IF_CHANGED)
+    ae_epochs: int = field(default=150, metadata=HASH_IF_CHANGED)
 
     def __post_init__(self):
         if self.kind not in GENERATOR_KINDS:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from qaug._config import HASH_IF_CHANGED
 from qaug._registry import ADVERSARIAL_LOSSES, OPTIMIZERS
 
 __all__ = [
@@ -62,8 +63,9 @@ class AdversarialConfig:
     eval_every: int = 50
     eval_samples: int = 100
     loss: str = "bce"
-    lambda_gp: float = 10.0
-    select_best: bool = False
+    # Added after results were committed: hashed only when changed (qaug._config.HASH_IF_CHANGED)
+    lambda_gp: float = field(default=10.0, metadata=HASH_IF_CHANGED)
+    select_best: bool = field(default=False, metadata=HASH_IF_CHANGED)
     device: str = "cpu"
 
     def __post_init__(self):
