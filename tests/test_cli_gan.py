@@ -301,3 +301,25 @@ def test_zero_iterations_is_refused(tmp_path, capsys):
                  str(tmp_path / "g")]) == 2
     assert "would train nothing" in capsys.readouterr().err
     assert not (tmp_path / "g" / "run.json").exists()
+
+
+def test_train_gan_latent_kind_dry_run_records_selection_and_frozen_decoder(tmp_path):
+    out = tmp_path / "latent"
+    args = ["train-gan", "--no-progress", "--dry-run", "--generator", "latent", "--image-size",
+            "16", "--class", "1", "--out", str(out)]
+    assert main(args) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    p = m["parameters"]["generator"]
+    assert p["quantum"] == p["total"] == 128 and p["classical"] == 0 and p["frozen"] > 10_000
+    r = m["per_class"]["1"]
+    assert r["selected"]["iteration"] == r["selected"]["best_iteration"]
+    assert r["selected_quality"]["iteration"] == r["selected"]["iteration"]
+    assert r["fit_data"]["ae_epochs"] == 5 and r["fit_data"]["ae_loss"] > 0  # dry run: 5 epochs
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["adversarial"]["latent"]["select_best"] is True
+    assert cfg["gan"]["latent"]["n_qubits"] == 4
+    # --adversarial.loss=wgan-gp brings its optimizer settings along
+    out2 = tmp_path / "wgan"
+    assert main([*args[:-1], str(out2), "--adversarial.loss=wgan-gp"]) == 0
+    adv = json.loads((out2 / "config.json").read_text())["adversarial"]["latent"]
+    assert (adv["loss"], adv["betas"], adv["n_critic"]) == ("wgan-gp", [0.0, 0.9], 5)

@@ -101,7 +101,7 @@ FLAG_KEYS = {"dataset": "data.name", "classes": "data.classes", "n_train": "data
 # --dry-run: 3 iterations on 8 images per class (caps; the user's overrides still win).
 DRY_RUN = ("data.n_train_per_class=8", "data.n_val_per_class=3", "data.n_test_per_class=2",
            "adversarial.iterations=3", "adversarial.eval_every=1", "adversarial.checkpoint_every=2",
-           "adversarial.eval_samples=8", "adversarial.batch_size=8")
+           "adversarial.eval_samples=8", "adversarial.batch_size=8", "gan.ae_epochs=5")
 
 
 def _parse_train_classes(values: list[str] | None) -> tuple[int, ...]:

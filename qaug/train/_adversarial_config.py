@@ -14,7 +14,6 @@ __all__ = [
     "OPTIMIZERS",
     "LOSSES",
     "WGAN_GP_DEFAULTS",
-    "loss_from_overrides",
 ]
 
 LOSSES = ADVERSARIAL_LOSSES
@@ -163,20 +162,3 @@ def default_adversarial_config(kind: str, **changes) -> AdversarialConfig:
     if changes.get("loss", base.get("loss")) == "wgan-gp" and base.get("loss") != "wgan-gp":
         base.update(WGAN_GP_DEFAULTS)
     return AdversarialConfig(**{**base, **changes})
-
-
-def loss_from_overrides(overrides, prefix: str = "adv.") -> dict:
-    """``{"loss": value}`` if dotted CLI overrides set ``<prefix>loss``, else ``{}``.
-
-    The CLI passes it to ``default_adversarial_config`` before applying the overrides, so
-    ``--adv.loss=wgan-gp`` alone brings WGAN-GP's optimizer, betas and critic steps.
-
-    Example:
-        >>> loss_from_overrides(["--adv.loss=wgan-gp", "--adv.lr_g=0.01"])
-        {'loss': 'wgan-gp'}
-    """
-    for ov in overrides or ():
-        key, _, value = ov.lstrip("-").partition("=")
-        if key.strip() == prefix + "loss":
-            return {"loss": value.strip().strip("'\"")}
-    return {}
