@@ -24,9 +24,10 @@ from ._config import (
     preset_path,
     run_key,
 )
-from ._executor import Executor, LocalExecutor
+from ._executor import Executor, LocalExecutor, TaskLost
 from ._genbench import BenchConfig, bench_variants, dry_run_config, gan_config_for, run_bench
 from ._genbench_report import bench_generators
+from ._ray import ClusterMismatchError, RayExecutor
 from ._report import write_report
 from ._reproduce import reproduce
 from ._results import load_results
@@ -60,6 +61,9 @@ __all__ = [
     "obtain_bank",
     "Executor",
     "LocalExecutor",
+    "RayExecutor",
+    "ClusterMismatchError",
+    "TaskLost",
     "run_sweep",
     "open_sweep_folder",
     "SweepSummary",

@@ -7,6 +7,7 @@ machine the workers cannot see, and one process (holding the folder) writes ever
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 import traceback
@@ -82,6 +83,8 @@ def store_result(task: Task, status: dict | TaskLost, bank_dir: Path) -> dict:
                   "record": {"key": task.key, "status": "error",
                              "config": config_to_dict(task.payload), "error": error,
                              "traceback": "", "run_info": run_info(task.seed)}}
+    if "record" in status:  # the command is the driver's, whatever process ran the task
+        status["record"]["run_info"]["argv"] = list(sys.argv)
     if status["status"] != "ok":
         write_json(err_path, status["record"])
         return status
