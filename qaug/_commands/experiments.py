@@ -35,6 +35,14 @@ def _add_sweep_args(p: argparse.ArgumentParser, default_out: str | None, jobs: i
     p.add_argument("--jobs", type=int, default=jobs,
                    help=f"worker processes (1 = in this process; default {jobs}); one torch "
                         "thread each")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="where runs execute: local processes (--jobs) or a Ray cluster (needs "
+                        "pip install 'qaug[ray]'; results still written here only)")
+    p.add_argument("--address", default=None,
+                   help="with --executor ray: the head's HOST:PORT (`ray start --head` prints "
+                        "it) or 'auto'; without it a local Ray instance with --jobs CPUs")
+    p.add_argument("--max-retries", type=int, default=3,
+                   help="with --executor ray: re-runs of a task whose worker died (default 3)")
     seeds = p.add_mutually_exclusive_group()
     seeds.add_argument("--seeds", type=int, nargs="+", default=None,
                        help="seeds to run instead of the preset's (e.g. --seeds 0 1 2)")
@@ -163,6 +171,19 @@ def _sweep_from_args(args, source: str, demo: bool = False):
     return load_sweep_config(source, overrides, **fields)
 
 
+def _ray_executor(args):
+    """The RayExecutor of ``--executor ray``, or None for the local executor."""
+    if args.executor != "ray":
+        if args.address is not None:
+            raise ValueError(f"--address {args.address} needs --executor ray; add it, or drop "
+                             "--address to run locally.")
+        return None
+    from qaug.experiments._ray import RayExecutor
+
+    return RayExecutor(args.address, max_retries=args.max_retries,
+                       local_cpus=args.jobs if args.address is None else None)
+
+
 def _execute(args, sweep) -> int:
     from qaug.experiments._reproduce import reproduce
 
@@ -171,12 +192,22 @@ def _execute(args, sweep) -> int:
 
         return print_config(sweep)
     require_out(args)
+    try:
+        executor = _ray_executor(args)
+    except (ImportError, ConnectionError, RuntimeError) as e:  # no Ray, no cluster, mismatch
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    where = f"{args.jobs} job(s)" if executor is None else f"Ray ({executor.jobs} CPU slot(s))"
     n = len(sweep.expand())
     print(f"sweep {sweep.name!r}: {n} runs ({len(sweep.settings)} setting(s) x "
           f"{len(sweep.classifiers)} classifier(s) x {len(sweep.methods)} method(s) x "
-          f"{len(sweep.seeds)} seed(s)) into {args.out} with {args.jobs} job(s)", file=sys.stderr)
-    summary, report = reproduce(sweep, args.out, jobs=args.jobs, overwrite=args.overwrite,
-                                progress=not args.no_progress)
+          f"{len(sweep.seeds)} seed(s)) into {args.out} with {where}", file=sys.stderr)
+    try:
+        summary, report = reproduce(sweep, args.out, jobs=args.jobs, overwrite=args.overwrite,
+                                    progress=not args.no_progress, executor=executor)
+    finally:
+        if executor is not None:
+            executor.close()
     from qaug._io import read_json
 
     last = read_json(summary.out_dir / "sweep.json")["last_run"]

@@ -134,7 +134,7 @@ class RayExecutor:
     shares_filesystem = False  # workers may be other machines: banks go through share()
 
     def __init__(self, address: str | None = None, *, num_cpus: float = 1, max_retries: int = 3,
-                 local_cpus: int | None = None, connect_timeout_s: float = 30.0,
+                 local_cpus: int | None = None, connect_timeout_s: float = 15.0,
                  init_kwargs: dict | None = None) -> None:
         if address is not None and (not isinstance(address, str) or not address.strip()):
             raise ValueError(f"address must be 'HOST:PORT', 'auto' or None; got {address!r}.")
@@ -210,12 +210,13 @@ class RayExecutor:
         probe = ray.remote(num_cpus=0, max_retries=0)(_make_probe())
         refs = [probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(
             n["NodeID"], soft=False)).remote() for n in nodes]
+        wait_s = 4 * self.connect_timeout_s  # a node's first worker imports torch: slower
         try:
-            answers = ray.get(refs, timeout=self.connect_timeout_s)
+            answers = ray.get(refs, timeout=wait_s)
         except ray.exceptions.GetTimeoutError:
             raise ConnectionError(
-                f"the cluster's nodes did not report their versions within "
-                f"{self.connect_timeout_s:.0f} s (are their workers able to start?).") from None
+                f"the cluster's nodes did not report their versions within {wait_s:.0f} s (can "
+                "their workers start? see the node's /tmp/ray/session_latest/logs).") from None
         for node, theirs in zip(nodes, answers):
             bad = [f"{k} {theirs.get(k)} on node {node.get('NodeManagerAddress')} "
                    f"({theirs.get('host')}) but {mine[k]} on this driver"
