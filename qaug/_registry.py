@@ -30,6 +30,7 @@ __all__ = [
     "ADVERSARIAL_LOSSES",
     "QUALITY_METRICS",
     "EXPORT_FORMATS",
+    "EXECUTORS",
     "generator_kind_of",
     "check_choice",
 ]
@@ -64,6 +65,8 @@ ADVERSARIAL_LOSSES: tuple[str, ...] = ("bce", "lsgan", "wgan-gp")
 QUALITY_METRICS: tuple[str, ...] = ("accuracy", "confidence", "kid", "fid", "diversity_ratio")
 # qaug export --format.
 EXPORT_FORMATS: tuple[str, ...] = ("qasm", "pennylane", "diagram")
+# Where a sweep's runs execute: local processes (--jobs) or a Ray cluster (the ray extra).
+EXECUTORS: tuple[str, ...] = ("local", "ray")
 
 
 def check_choice(name: str, value: object, allowed: tuple[str, ...], fix: str = "") -> str:

@@ -21,6 +21,8 @@ EXPECTED = {
     ("reproduce", "methods"): reg.METHODS,
     ("reproduce", "classifiers"): reg.CLASSIFIERS,
     ("export", "format"): reg.EXPORT_FORMATS,
+    ("reproduce", "executor"): reg.EXECUTORS,
+    ("demo", "executor"): reg.EXECUTORS,
 }
 
 

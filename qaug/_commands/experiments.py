@@ -13,7 +13,7 @@ from qaug._commands._common import (
     add_seed_arg,
     require_out,
 )
-from qaug._registry import CLASSIFIERS, GENERATOR_KINDS, METHODS, PRESETS
+from qaug._registry import CLASSIFIERS, EXECUTORS, GENERATOR_KINDS, METHODS, PRESETS
 
 DEMO_OUT = "runs/demo"
 
@@ -35,7 +35,7 @@ def _add_sweep_args(p: argparse.ArgumentParser, default_out: str | None, jobs: i
     p.add_argument("--jobs", type=int, default=jobs,
                    help=f"worker processes (1 = in this process; default {jobs}); one torch "
                         "thread each")
-    p.add_argument("--executor", choices=("local", "ray"), default="local",
+    p.add_argument("--executor", choices=EXECUTORS, default="local",
                    help="where runs execute: local processes (--jobs) or a Ray cluster (needs "
                         "pip install 'qaug[ray]'; results still written here only)")
     p.add_argument("--address", default=None,
