@@ -1,18 +1,23 @@
-"""Benchmark: qaug's batched quantum engine against PennyLane.
+"""Benchmark: qaug's quantum layers against TensorCircuit-NG (JAX jit) and PennyLane, one run.
 
-One forward+backward pass of
-  (a) VQCLayer, 8 qubits, 2 layers, batch 64 (input angles and weights need gradients);
-  (b) the demo-sized patch generator (5 qubits, 1 ancilla, depth 6, 4 sub-generators), batch 32.
+One forward+backward of the summed outputs (gradients of the inputs and weights for the VQC
+head, of the weights for the patch generator), for
+  VQCLayer: n = 4, 6, 8, 12 qubits x 2, 3 layers x batch 1, 16, 64, 256;
+  the demo's patch generator (5 qubits, 1 ancilla, 4 sub-generators x depth 6): batch 1, 32, 256;
+and (``--steps``) whole training steps: the HQCNN classifier step (Adam) and a QGAN step with
+discriminator and generator updates (SGD), against the same steps jitted in JAX/optax
+(``_bench_steps``).
 
-References: PennyLane default.qubit (torch interface, backprop, parameter broadcasting over the
-whole batch -- and, for (b), over the sub-generators too -- in one call: its fastest set-up), and
-for (b) the demo's own set-up (lightning.qubit if installed, else default.qubit; parameter-shift;
-one QNode call per sample and sub-generator), timed on a few samples and scaled to the batch.
+References (``_references``): TensorCircuit-NG, ``jax.jit(jax.value_and_grad(...))`` of the
+batch sum of a ``jax.vmap``-ped one-sample circuit, complex64; PennyLane default.qubit (torch,
+backprop, broadcast over the batch). Before timing, every reference's loss and gradients are
+checked against qaug's (max abs difference printed). Each cell is timed in interleaved rounds,
+median reported; one torch thread and one XLA thread. JAX compile time is excluded (it is
+reported separately). Targets: qaug >= 1.5x faster than TensorCircuit-NG and >= 10x faster
+than PennyLane at every size.
 
-Each set-up is timed in interleaved rounds and the median reported. One torch thread by default:
-at these sizes extra threads buy nothing and suffer badly on a shared, loaded machine.
-
-Run:  python benchmarks/bench_quantum.py [--repeats 20] [--threads 1] [--demo-samples 2]
+Run:  flock /tmp/qaug-heavy.lock python benchmarks/bench_quantum.py [--quick] [--steps]
+      [--repeats 15] [--only vqc patch]      (needs: pip install 'qaug[bench]')
 """
 
 from __future__ import annotations
@@ -20,229 +25,176 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import resource
 import statistics
+import sys
 import time
 
 import torch
 
-from qaug.models import PatchQuantumGenerator, VQCLayer
-from qaug.quantum import patch_generator_patches, vqc_expvals
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-TARGETS = {"vqc_vs_default": 5.0, "patch_vs_default": 10.0, "patch_vs_demo": 300.0}
+from _references import (  # noqa: E402
+    check_close,
+    pl_patches,
+    pl_vqc,
+    setup_jax,
+    tc_patch_step,
+    tc_vqc_step,
+    to_jax,
+    torch_grads,
+)
+
+from qaug.models import PatchQuantumGenerator, VQCLayer  # noqa: E402
+
+TARGETS = {"tc": 1.5, "pl": 10.0}
+VQC_SIZES = [(n, L, b) for n in (4, 6, 8, 12) for L in (2, 3) for b in (1, 16, 64, 256)]
+PATCH_BATCHES = (1, 32, 256)
+QUICK_VQC = [(4, 2, 1), (4, 2, 16), (8, 2, 64), (12, 3, 16)]
+QUICK_PATCH = (1, 32)
 
 
-def median_times(steps: dict, repeats: int, warmup: int = 2) -> dict:
+def median_times(steps: dict, repeats: int, warmup: int = 2, budget_s: float = 20.0) -> dict:
     """Median seconds per call of each step, timed in interleaved rounds (fair under drifting load).
 
-    Returns ``{name: seconds}``.
+    Stops early (at least 3 rounds) once ``budget_s`` is spent. Returns ``{name: seconds}``.
     """
     for step in steps.values():
         for _ in range(warmup):
             step()
     times = {name: [] for name in steps}
-    for _ in range(repeats):
+    start = time.perf_counter()
+    for r in range(repeats):
         for name, step in steps.items():
             t0 = time.perf_counter()
             step()
             times[name].append(time.perf_counter() - t0)
+        if r >= 2 and time.perf_counter() - start > budget_s:
+            break
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
-# ---------------------------------------------------------------- (a) VQC head
+def _jax_timer(fn, *args):
+    jax, _ = setup_jax()
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    compile_s = time.perf_counter() - t0
+    return (lambda: jax.block_until_ready(fn(*args))), compile_s
 
 
-def vqc_ours(layer, x, fused=None):
-    def step():
+def vqc_cell(qml, n: int, n_layers: int, batch: int, repeats: int) -> dict:
+    """Check and time one VQC size; returns times (s), compile time and the value check."""
+    g = torch.Generator().manual_seed(n * 100 + n_layers * 10 + batch)
+    layer = VQCLayer(n, n_layers, generator=g)
+    x = torch.rand(batch, n, generator=g) * math.pi
+    w = layer.weights.detach()
+
+    def ours():
         xi = x.detach().requires_grad_(True)
         layer.zero_grad(set_to_none=True)
-        out = layer(xi) if fused is None else vqc_expvals(xi, layer.weights, fused=fused)
-        out.sum().backward()
+        loss = layer(xi).sum()
+        loss.backward()
+        return float(loss.detach()), [xi.grad, layer.weights.grad]
 
-    return step
+    ref_ours = ours()
+    pl_forward = pl_vqc(qml, n, n_layers)
+    tc_fn = tc_vqc_step(n, n_layers)
+    xj, wj = to_jax(x), to_jax(w)
+    tc_step, compile_s = _jax_timer(tc_fn, xj, wj)
+    loss, (gx, gw) = tc_fn(xj, wj)
+    err_tc = check_close(f"TC n={n} L={n_layers} b={batch}", ref_ours, (loss, [gx, gw]))
+    err_pl = check_close(f"PL n={n} L={n_layers} b={batch}", ref_ours,
+                         torch_grads(pl_forward, x, w, wrt=(0, 1)))
 
+    def pl():
+        torch_grads(pl_forward, x, w, wrt=(0, 1))
 
-def vqc_pennylane(qml, n, n_layers, x, weights):
-    dev = qml.device("default.qubit", wires=n)
-
-    @qml.qnode(dev, interface="torch", diff_method="backprop")
-    def circuit(x, w):
-        for i in range(n):
-            qml.RY(x[:, i], wires=i)
-        for layer in range(n_layers):
-            for i in range(n):
-                qml.RY(w[layer, i, 0], wires=i)
-                qml.RZ(w[layer, i, 1], wires=i)
-            for i in range(n):
-                qml.CNOT(wires=[i, (i + 1) % n])
-        return [qml.expval(qml.PauliZ(i)) for i in range(n)]
-
-    def step():
-        xi = x.detach().requires_grad_(True)
-        w = weights.detach().requires_grad_(True)
-        torch.stack(list(circuit(xi, w)), -1).sum().backward()
-
-    return step
+    t = median_times({"qaug": ours, "tc": tc_step, "pl": pl}, repeats)
+    return {**t, "compile": compile_s, "err": max(err_tc, err_pl)}
 
 
-# ---------------------------------------------------------------- (b) patch generator
+def patch_cell(qml, batch: int, repeats: int) -> dict:
+    """Check and time the demo's patch generator at one batch size."""
+    g = torch.Generator().manual_seed(batch)
+    gen = PatchQuantumGenerator(5, 1, 6, 4, generator=g)
+    z = torch.rand(batch, 5, generator=g) * math.pi / 2
+    w = gen.weights.detach()
 
-
-def patch_ours(gen, z, fused=None):
-    def step():
+    def ours():
         gen.zero_grad(set_to_none=True)
-        if fused is None:
-            out = gen(z)
-        else:
-            out = patch_generator_patches(z, gen.weights, gen.n_ancillas, fused=fused)
-        out.sum().backward()
+        gen(z).sum().backward()
 
-    return step
+    ours()
+    ref_ours = (float(gen(z).sum().detach()), [gen.weights.grad.clone()])
+    pl_forward = pl_patches(qml, 5, 6, 4, 1)
+    tc_fn = tc_patch_step(5, 6, 4, 1)
+    wj, zj = to_jax(w), to_jax(z)
+    tc_step, compile_s = _jax_timer(tc_fn, wj, zj)
+    loss, gw = tc_fn(wj, zj)
+    err_tc = check_close(f"TC patch b={batch}", ref_ours, (loss, [gw]))
+    err_pl = check_close(f"PL patch b={batch}", ref_ours,
+                         torch_grads(lambda zi, wi: pl_forward(zi, wi), z, w, wrt=(1,)))
 
+    def pl():
+        torch_grads(pl_forward, z, w, wrt=(1,))
 
-def _patch_circuit(qml, dev, n, depth, diff_method):
-    @qml.qnode(dev, interface="torch", diff_method=diff_method)
-    def circuit(noise, weights):  # noise (..., n), weights (..., depth, n): broadcast or single
-        for i in range(n):
-            qml.RY(noise[..., i], wires=i)
-        for layer in range(depth):
-            for i in range(n):
-                qml.RY(weights[..., layer, i], wires=i)
-            for i in range(n - 1):
-                qml.CZ(wires=[i, i + 1])
-        return qml.probs(wires=list(range(n)))
-
-    return circuit
+    t = median_times({"qaug": ours, "tc": tc_step, "pl": pl}, repeats)
+    return {**t, "compile": compile_s, "err": max(err_tc, err_pl)}
 
 
-def _post(probs, patch):
-    given0 = probs[..., :patch] / probs.sum(-1, keepdim=True)
-    return given0 / given0.amax(-1, keepdim=True)
-
-
-def patch_pennylane_broadcast(qml, gen, z):
-    n, depth, n_gen = gen.n_qubits, gen.depth, gen.n_generators
-    circuit = _patch_circuit(qml, qml.device("default.qubit", wires=n), n, depth, "backprop")
-    batch = z.shape[0]
-
-    def step():
-        w = gen.weights.detach().requires_grad_(True)
-        noise = z.repeat(n_gen, 1)  # (G*B, n): sub-generator g, sample b at g*B + b
-        wb = w.repeat_interleave(batch, 0)  # (G*B, depth, n)
-        probs = circuit(noise, wb)  # (G*B, 2**n)
-        out = _post(probs, gen.patch_size).reshape(n_gen, batch, -1).transpose(0, 1)
-        out.reshape(batch, -1).sum().backward()
-
-    return step
-
-
-def patch_demo(qml, gen, z, device_name):
-    n, depth, n_gen = gen.n_qubits, gen.depth, gen.n_generators
-    circuit = _patch_circuit(qml, qml.device(device_name, wires=n), n, depth, "parameter-shift")
-    params = [
-        gen.weights[g].detach().reshape(-1).clone().requires_grad_(True) for g in range(n_gen)
-    ]
-
-    def step():  # the demo's forward: a loop over sub-generators and samples
-        images = []
-        for p in params:
-            patches = [
-                _post(circuit(elem, p.reshape(depth, n)), gen.patch_size).float() for elem in z
-            ]
-            images.append(torch.stack(patches))
-        torch.cat(images, 1).sum().backward()
-
-    return step
-
-
-# ---------------------------------------------------------------- main
+def _row(case: str, r: dict) -> tuple[str, bool]:
+    tc_ratio, pl_ratio = r["tc"] / r["qaug"], r["pl"] / r["qaug"]
+    ok = tc_ratio >= TARGETS["tc"] and pl_ratio >= TARGETS["pl"]
+    line = (f"{case:22s} {r['qaug'] * 1e3:9.3f} {r['tc'] * 1e3:9.3f} {r['pl'] * 1e3:10.3f} "
+            f"{tc_ratio:8.2f}x {pl_ratio:8.1f}x {r['compile']:8.1f} {r['err']:9.1e}  "
+            f"{'PASS' if ok else 'FAIL'}")
+    return line, ok
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=20, help="timed repeats (median reported)")
-    parser.add_argument(
-        "--threads", type=int, default=1, help="torch threads (default 1, as in the tests)"
-    )
-    parser.add_argument(
-        "--demo-samples", type=int, default=2, help="samples timed for the demo set-up"
-    )
+    parser.add_argument("--repeats", type=int, default=15, help="timed rounds (median reported)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--quick", action="store_true", help="a few sizes only")
+    parser.add_argument("--only", nargs="+", choices=["vqc", "patch"], default=["vqc", "patch"])
+    parser.add_argument("--steps", action="store_true",
+                        help="also time whole training steps against JAX/optax")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     try:
         import pennylane as qml
-    except ImportError:
-        print("PennyLane is not installed: pip install 'qaug[test]'")
+
+        jax, tc = setup_jax()
+    except ImportError as err:
+        print(f"a reference is missing ({err}): pip install 'qaug[bench]'")
         return 1
-    try:
-        import pennylane_lightning  # noqa: F401
+    print(f"torch {torch.__version__} ({torch.get_num_threads()} thread), JAX {jax.__version__}, "
+          f"TensorCircuit-NG {tc.__version__}, PennyLane {qml.__version__}; median of up to "
+          f"{args.repeats} interleaved rounds; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs")
+    header = (f"{'case':22s} {'qaug ms':>9s} {'TC ms':>9s} {'PL ms':>10s} {'TC/qaug':>9s} "
+              f"{'PL/qaug':>9s} {'jit s':>8s} {'max diff':>9s}")
+    print(header)
+    failed = 0
+    if "vqc" in args.only:
+        for n, n_layers, batch in QUICK_VQC if args.quick else VQC_SIZES:
+            r = vqc_cell(qml, n, n_layers, batch, args.repeats)
+            line, ok = _row(f"VQC {n}q x {n_layers}L b{batch}", r)
+            failed += not ok
+            print(line, flush=True)
+    if "patch" in args.only:
+        for batch in QUICK_PATCH if args.quick else PATCH_BATCHES:
+            line, ok = _row(f"patch G b{batch}", patch_cell(qml, batch, args.repeats))
+            failed += not ok
+            print(line, flush=True)
+    if args.steps:
+        from _bench_steps import run_steps
 
-        demo_device = "lightning.qubit"
-    except ImportError:
-        demo_device = "default.qubit"
-
-    g = torch.Generator().manual_seed(0)
-    rows = []
-
-    # (a)
-    layer = VQCLayer(8, 2, generator=g)
-    x = torch.rand(64, 8, generator=g) * math.pi
-    t = median_times(
-        {
-            "ours": vqc_ours(layer, x),
-            "gates": vqc_ours(layer, x, fused=False),
-            "pl": vqc_pennylane(qml, 8, 2, x, layer.weights),
-        },
-        args.repeats,
-    )
-    t_ours, t_gates, t_pl = t["ours"], t["gates"], t["pl"]
-    rows += [
-        ("(a) VQC 8q x 2L, batch 64", "qaug (module, fused)", t_ours),
-        ("", "qaug layer by layer (fused=False)", t_gates),
-        ("", "PennyLane default.qubit backprop, broadcast", t_pl),
-    ]
-
-    # (b)
-    gen = PatchQuantumGenerator(5, 1, 6, 4, generator=g)
-    z = torch.rand(32, 5, generator=g) * math.pi / 2
-    t = median_times(
-        {
-            "ours": patch_ours(gen, z),
-            "gates": patch_ours(gen, z, fused=False),
-            "pl": patch_pennylane_broadcast(qml, gen, z),
-        },
-        args.repeats,
-    )
-    t_pours, t_pgates, t_pbc = t["ours"], t["gates"], t["pl"]
-    k = args.demo_samples
-    demo = {"demo": patch_demo(qml, gen, z[:k], demo_device)}
-    t_demo = median_times(demo, 3, warmup=1)["demo"] * 32 / k
-    rows += [
-        ("(b) patch G 5q, 4 x depth 6, batch 32", "qaug (module, fused)", t_pours),
-        ("", "qaug layer by layer (fused=False)", t_pgates),
-        ("", "PennyLane default.qubit backprop, broadcast", t_pbc),
-        ("", f"demo set-up: {demo_device}, parameter-shift, per sample (x32/{k})", t_demo),
-    ]
-
-    print(
-        f"torch {torch.__version__}, threads {torch.get_num_threads()}; "
-        f"PennyLane {qml.__version__}; "
-        f"median of {args.repeats} interleaved repeats; one forward+backward each; "
-        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
-    )
-    print(f"{'case':40s} {'set-up':58s} {'time':>10s}")
-    for case, setup, t in rows:
-        print(f"{case:40s} {setup:58s} {t * 1e3:8.2f} ms")
-    ratios = [
-        ("(a) PennyLane backprop / qaug", t_pl / t_ours, TARGETS["vqc_vs_default"]),
-        ("(b) PennyLane backprop / qaug", t_pbc / t_pours, TARGETS["patch_vs_default"]),
-        ("(b) demo set-up / qaug", t_demo / t_pours, TARGETS["patch_vs_demo"]),
-    ]
-    print()
-    failed = False
-    for name, ratio, target in ratios:
-        ok = ratio >= target
-        failed |= not ok
-        print(f"{name:40s} {ratio:10.1f}x   target >= {target:g}x   {'PASS' if ok else 'FAIL'}")
+        run_steps(args.repeats, median_times)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\n{failed} size(s) below target (TC/qaug >= {TARGETS['tc']}, PL/qaug >= "
+          f"{TARGETS['pl']}); peak memory {peak:.0f} MB; load average now "
+          f"{os.getloadavg()[0]:.1f}")
     return 1 if failed else 0
 
 

@@ -3,15 +3,17 @@
 A state is a complex tensor ``(batch, 2, ..., 2)``, one axis per qubit; wire 0 is the most
 significant bit of a basis-state index (PennyLane's order). Gates (``_engine``) and
 measurements (``_measure``) are separate; ``_fused`` builds whole circuit blocks as one
-matrix for the hot path, ``_circuits`` holds the two circuits of the demo models and
-``_published_circuits`` those of PQWGAN and MosaiQ. Noisy
-execution sits beside them: ``_density`` (density matrices ``(batch, 2**n, 2**n)``,
+matrix, ``_compact`` runs the two demo models' circuits in few tensor operations (cached
+tables in ``_tables``), ``_circuits`` holds those circuits' entry points and
+``_published_circuits`` those of PQWGAN and MosaiQ. Noisy execution sits beside them:
+``_density`` (density matrices ``(batch, 2**n, 2**n)``,
 depolarizing) and ``_noise`` (``NoiseModel``, readout error, shot sampling, the noisy VQC).
 """
 
 from ._checks import MAX_QUBITS, max_state_bytes, set_max_state_bytes
 from ._circuits import (
     PATCH_FUSE_MAX_QUBITS,
+    REUPLOAD_FUSE_MAX_QUBITS,
     VQC_FUSE_MAX_QUBITS,
     chain_czs,
     patch_generator_patches,
@@ -71,6 +73,7 @@ __all__ = [
     "set_max_state_bytes",
     "VQC_FUSE_MAX_QUBITS",
     "PATCH_FUSE_MAX_QUBITS",
+    "REUPLOAD_FUSE_MAX_QUBITS",
     # states and gates
     "zero_state",
     "ry_product_state",

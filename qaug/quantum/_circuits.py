@@ -1,7 +1,8 @@
 """The two circuits the models use, each with two exact simulation paths.
 
-Fused: the weight-dependent layers become ``2**n x 2**n`` matrices applied with one matmul
-(fastest while such a matrix is small). Layer by layer: one 2x2 matmul per wire on the flat
+Fused (``_compact``): each layer becomes one real ``2**n x 2**n`` matrix (per sample when
+re-uploading) built with cached index tables, in a handful of tensor operations (fastest
+while such a matrix is small). Layer by layer: one 2x2 matmul per wire on the flat
 states, entanglers as a permutation or sign vector (scales to 12+ qubits). ``fused=None``
 picks by size (thresholds measured with ``benchmarks/bench_quantum.py``-style timings on one
 CPU thread). The tests check both paths against gate-by-gate engine circuits and PennyLane.
@@ -12,12 +13,11 @@ from __future__ import annotations
 import torch
 
 from ._checks import check_n_qubits, complex_dtype_of
+from ._compact import patch_compact, vqc_compact
 from ._fused import (
-    apply_layers,
     apply_wirewise,
     cz_signs,
     entangler_permutation,
-    kron_factors,
     product_vector,
     ry_factors,
     rz_phases,
@@ -33,9 +33,11 @@ __all__ = [
     "patch_generator_patches",
 ]
 
-# Largest sizes where the fused path wins, one CPU thread: VQC at batch 64 with 2-4 layers;
-# patch generator at depth 6, 4 sub-generators, batch 32 (at batch 512 fusing wins up to 9).
+# Largest sizes where the compact (fused) path wins, one CPU thread: VQC at batch 64 with 2-4
+# layers; patch generator at depth 6, 4 sub-generators, batch 32. Re-uploading builds one
+# matrix per sample, so it stops earlier.
 VQC_FUSE_MAX_QUBITS = 8
+REUPLOAD_FUSE_MAX_QUBITS = 5
 PATCH_FUSE_MAX_QUBITS = 7
 
 
@@ -77,13 +79,17 @@ def vqc_expvals(
     Circuit: RY(x_i) on wire i; per layer l: RY(w[l,i,0]) then RZ(w[l,i,1]) on every wire,
     then the CNOT ring (``ring_cnots``). With ``reupload=True`` the encoding RY(x_i) is
     repeated before every layer (data re-uploading); with one layer both are the same.
-    ``fused``: build the weight-only layers as matrices (default up to ``VQC_FUSE_MAX_QUBITS``)
-    or apply them wire by wire to the states; re-uploading is always wire by wire.
+    ``fused``: build each layer as one matrix (``_compact``; default up to
+    ``VQC_FUSE_MAX_QUBITS``, ``REUPLOAD_FUSE_MAX_QUBITS`` when re-uploading: then one matrix
+    per sample) or apply the layers wire by wire to the states.
     """
     n, n_layers = _check_vqc_args(x, weights)
     # Mixed float32/float64 inputs: compute in the wider type (matmul needs one dtype).
     rdtype = torch.promote_types(x.dtype, weights.dtype)
     x, weights = x.to(rdtype), weights.to(rdtype)
+    limit = REUPLOAD_FUSE_MAX_QUBITS if reupload else VQC_FUSE_MAX_QUBITS
+    if _use_fused(fused, n, limit):
+        return vqc_compact(x, weights, reupload)
     cdtype = complex_dtype_of(rdtype)
     perm = entangler_permutation(n, ring_cnots(n), x.device)
     phases = rz_phases(weights[..., 1]).to(cdtype)  # (L, n, 2)
@@ -92,25 +98,12 @@ def vqc_expvals(
     half = (weights[0, :, 0] + x) / 2  # (batch, n)
     first = torch.stack([torch.cos(half), torch.sin(half)], -1) * phases[0]  # (batch, n, 2)
     psi = product_vector(first)  # (batch, 2**n), before the first CNOT ring
-    if reupload or n_layers == 1 or not _use_fused(fused, n, VQC_FUSE_MAX_QUBITS):
-        for layer in range(1, n_layers):
-            # RZ(b) RY(a) per wire, times RY(x) when re-uploading: (n, 2, 2) or (batch, n, 2, 2)
-            angle = weights[layer, :, 0] + x if reupload else weights[layer, :, 0]
-            rot = phases[layer, :, :, None] * ry_factors(angle)
-            psi = apply_wirewise(psi[:, perm], rot)  # (batch, 2**n)
-        probs = torch.view_as_real(psi).square().sum(-1)  # (batch, 2**n)
-    else:
-        psi = psi[:, perm]
-        if n_layers > 2:
-            rot = phases[1:-1, :, :, None] * ry_factors(weights[1:-1, :, 0])  # (L-2, n, 2, 2)
-            middle = kron_factors(rot)[..., perm, :]  # (L-2, 2**n, 2**n), CNOT ring on the rows
-            psi = apply_layers(psi, middle)  # (batch, 2**n)
-        # The last layer's RZ is diagonal and only CNOTs (a permutation) follow before a Z
-        # measurement, so it cannot change the outcome: the last layer is a real matrix and
-        # real and imaginary parts go through one real matmul.
-        last = kron_factors(ry_factors(weights[-1, :, 0]))  # (2**n, 2**n)
-        parts = torch.view_as_real(psi).transpose(1, 2).reshape(-1, 2**n)  # (batch*2, 2**n)
-        probs = (parts @ last.T).square().reshape(x.shape[0], 2, 2**n).sum(1)  # (batch, 2**n)
+    for layer in range(1, n_layers):
+        # RZ(b) RY(a) per wire, times RY(x) when re-uploading: (n, 2, 2) or (batch, n, 2, 2)
+        angle = weights[layer, :, 0] + x if reupload else weights[layer, :, 0]
+        rot = phases[layer, :, :, None] * ry_factors(angle)
+        psi = apply_wirewise(psi[:, perm], rot)  # (batch, 2**n)
+    probs = torch.view_as_real(psi).square().sum(-1)  # (batch, 2**n)
     # The final CNOT ring permutes basis states; fold it into the table of Z signs instead.
     signs = z_signs(n, range(n), probs.dtype, probs.device)[torch.argsort(perm)]  # (2**n, n)
     return probs @ signs  # (batch, n)
@@ -148,25 +141,19 @@ def patch_generator_patches(
     """
     n = _check_patch_args(z, weights, n_ancillas)
     dtype = torch.promote_types(z.dtype, weights.dtype)
-    weights = weights.to(dtype)
-    signs = cz_signs(n, chain_czs(n), dtype, z.device)  # (2**n,): the CZ chain as a diagonal
+    z, weights = z.to(dtype), weights.to(dtype)
     if _use_fused(fused, n, PATCH_FUSE_MAX_QUBITS):
-        layers = signs[:, None] * kron_factors(ry_factors(weights))  # (G, depth, 2**n, 2**n)
-        half = z.to(dtype) / 2
-        psi0 = product_vector(torch.stack([torch.cos(half), torch.sin(half)], -1))  # (batch, 2**n)
-        psi = apply_layers(psi0, layers)  # (G, batch, 2**n)
-    else:
-        # RY(w) RY(z) = RY(w + z): encoding and first layer form one product state per (g, b).
-        half = (weights[:, None, 0, :] + z) / 2  # (G, batch, n)
-        psi = product_vector(torch.stack([torch.cos(half), torch.sin(half)], -1)) * signs
-        for layer in range(1, weights.shape[1]):
-            rot = ry_factors(weights[:, None, layer, :])  # (G, 1, n, 2, 2): same for the batch
-            psi = apply_wirewise(psi, rot) * signs  # (G, batch, 2**n)
-    probs = psi.square()  # (G, batch, 2**n)
+        return patch_compact(z, weights, n_ancillas)
+    signs = cz_signs(n, chain_czs(n), dtype, z.device)  # (2**n,): the CZ chain as a diagonal
+    # RY(w) RY(z) = RY(w + z): encoding and first layer form one product state per (g, b).
+    half = (weights[:, None, 0, :] + z) / 2  # (G, batch, n)
+    psi = product_vector(torch.stack([torch.cos(half), torch.sin(half)], -1)) * signs
+    for layer in range(1, weights.shape[1]):
+        rot = ry_factors(weights[:, None, layer, :])  # (G, 1, n, 2, 2): same for the batch
+        psi = apply_wirewise(psi, rot) * signs  # (G, batch, 2**n)
     # Ancillas are the most significant wires: "ancillas in |0>" is the first block of entries.
-    kept = probs[..., : 2 ** (n - n_ancillas)]  # (G, batch, P)
-    # The demo divides by the sum of *all* probabilities (1 up to rounding), then by the maximum;
-    # any positive per-patch factor (e.g. the post-selection probability) cancels in the latter.
-    given0 = kept / probs.sum(-1, keepdim=True)  # (G, batch, P)
-    patches = given0 / given0.amax(-1, keepdim=True)  # (G, batch, P)
+    # The demo divides it by the sum of all probabilities (1 up to rounding), then by the
+    # maximum; the first factor cancels in the second, so only the maximum is divided by.
+    kept = psi[..., : 2 ** (n - n_ancillas)].square()  # (G, batch, P)
+    patches = kept / kept.amax(-1, keepdim=True)  # (G, batch, P)
     return patches.transpose(0, 1).reshape(z.shape[0], -1)  # (batch, G*P)

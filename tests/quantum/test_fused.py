@@ -136,3 +136,33 @@ def test_vqc_expvals_mixed_dtypes_match_float64(fused):
     ref = q.vqc_expvals(x, w.double(), fused=fused)
     assert out.dtype == torch.float64
     torch.testing.assert_close(out, ref)
+
+
+@pytest.mark.parametrize("path", ["trig", "gather", "tree"])
+@pytest.mark.parametrize("n_layers", [1, 2, 3])
+@pytest.mark.parametrize("reupload", [False, True])
+def test_vqc_compact_table_paths_equal_gate_by_gate(monkeypatch, path, n_layers, reupload):
+    from qaug.quantum import _compact
+
+    limits = {"trig": (1 << 30, 1 << 30), "gather": (0, 1 << 30), "tree": (0, 0)}[path]
+    monkeypatch.setattr(_compact, "TRIG_MAX_ELEMENTS", limits[0])
+    monkeypatch.setattr(_compact, "GATHER_MAX_ELEMENTS", limits[1])
+    g = torch.Generator().manual_seed(n_layers)
+    x = torch.rand(3, 4, generator=g, dtype=torch.float64) * 6 - 3
+    w = torch.rand(n_layers, 4, 2, generator=g, dtype=torch.float64) * 2 * np.pi
+    out = q.vqc_expvals(x, w, reupload=reupload, fused=True)
+    torch.testing.assert_close(out, vqc_reference(x, w, reupload))
+
+
+@pytest.mark.parametrize("path", ["trig", "gather", "tree"])
+@pytest.mark.parametrize("batch", [2, 40])  # 40 > 2**5: circuit matrices multiplied first
+def test_patch_compact_table_paths_equal_gate_by_gate(monkeypatch, path, batch):
+    from qaug.quantum import _compact
+
+    limits = {"trig": (1 << 30, 1 << 30), "gather": (0, 1 << 30), "tree": (0, 0)}[path]
+    monkeypatch.setattr(_compact, "TRIG_MAX_ELEMENTS", limits[0])
+    monkeypatch.setattr(_compact, "GATHER_MAX_ELEMENTS", limits[1])
+    g = torch.Generator().manual_seed(batch)
+    z = torch.rand(batch, 5, generator=g, dtype=torch.float64)
+    w = torch.rand(3, 4, 5, generator=g, dtype=torch.float64)
+    torch.testing.assert_close(q.patch_generator_patches(z, w, 1, fused=True), patch_reference(z, w, 1))
