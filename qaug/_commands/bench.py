@@ -37,6 +37,9 @@ def register(subparsers) -> None:
                    help="a shorter benchmark: one seed, 300 iterations per class")
     p.add_argument("--dry-run", action="store_true",
                    help="tiny budgets (8x8, one seed, 3 iterations, 20 images per class)")
+    p.add_argument("--report-only", action="store_true",
+                   help="train nothing: rewrite report.md, CSVs and figures from the runs "
+                        "already finished in --out")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_cmd_bench)
 
@@ -68,6 +71,6 @@ def _cmd_bench(args) -> int:
           f"{list(cfg.sizes)}, seeds {list(cfg.seeds)}) into {args.out} with {args.jobs} "
           "job(s)", file=sys.stderr)
     paths = bench_generators(cfg, args.out, jobs=args.jobs, progress=not args.no_progress,
-                             overwrite=args.overwrite)
+                             overwrite=args.overwrite, report_only=args.report_only)
     print(f"report: {paths['report']}")
     return 0

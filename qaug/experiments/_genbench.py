@@ -302,9 +302,12 @@ def _pending(cfg: BenchConfig, out: Path) -> tuple[list[tuple], list[dict]]:
     return todo, done
 
 
-def run_bench(cfg: BenchConfig, out: str | Path, *, jobs: int = 1,
-              progress: bool = True) -> list[dict]:
-    """Run every missing run of ``cfg`` into ``out`` (resuming), then return all records."""
+def run_bench(cfg: BenchConfig, out: str | Path, *, jobs: int = 1, progress: bool = True,
+              report_only: bool = False) -> list[dict]:
+    """Run every missing run of ``cfg`` into ``out`` (resuming), then return all records.
+
+    With ``report_only`` nothing is trained: the records of the finished runs come back.
+    """
     from tqdm.auto import tqdm
 
     from qaug.experiments._executor import LocalExecutor
@@ -312,6 +315,8 @@ def run_bench(cfg: BenchConfig, out: str | Path, *, jobs: int = 1,
     out = Path(out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
     todo, records = _pending(cfg, out)
+    if report_only:
+        todo = []
     with LocalExecutor(jobs) as ex, tqdm(total=len(todo) + len(records), initial=len(records),
                                          disable=not progress, desc="bench-generators",
                                          dynamic_ncols=True) as bar:

@@ -126,7 +126,8 @@ def write_bench_outputs(records: list[dict], out: str | Path, header: list[str])
 
 
 def bench_generators(cfg, out: str | Path, *, jobs: int = 1, progress: bool = True,
-                     overwrite: bool = False, argv: list[str] | None = None) -> dict:
+                     overwrite: bool = False, argv: list[str] | None = None,
+                     report_only: bool = False) -> dict:
     """Run the generator benchmark ``cfg`` into ``out`` (resuming) and write all its outputs.
 
     A folder of an earlier benchmark resumes: finished runs with the same settings are
@@ -140,6 +141,8 @@ def bench_generators(cfg, out: str | Path, *, jobs: int = 1, progress: bool = Tr
         progress: tqdm bar over runs.
         overwrite: delete earlier runs in ``out`` first (``runs/*.json``, ``runs/*.npz``).
         argv: the command line to record (default ``sys.argv``).
+        report_only: train nothing; rewrite the outputs from the runs finished in ``out``
+            (``run.json`` is kept: it describes the run that trained them).
 
     Returns:
         The paths of :func:`write_bench_outputs` plus ``"records"`` (every run's record).
@@ -155,13 +158,25 @@ def bench_generators(cfg, out: str | Path, *, jobs: int = 1, progress: bool = Tr
         for p in [*(out / "runs").glob("*.json"), *(out / "runs").glob("*.npz")]:
             p.unlink()
     out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "config.json", config_to_dict(cfg))
     start = time.perf_counter()
-    records = run_bench(cfg, out, jobs=jobs, progress=progress)
+    records = run_bench(cfg, out, jobs=jobs, progress=progress, report_only=report_only)
+    if not records:
+        raise ValueError(f"no finished runs of these settings in {str(out)!r}; run without "
+                         "--report-only first.")
+    if report_only and (out / "run.json").is_file():
+        from qaug._io import read_json
+
+        info = read_json(out / "run.json")
+        return {**_outputs(records, out, cfg, info, jobs), "records": records}
+    write_json(out / "config.json", config_to_dict(cfg))
     info = {**run_info(None, argv), "wall_s": time.perf_counter() - start, "jobs": jobs,
             "runs_total": len(records),
             "runs_wall_s_sum": float(sum(r["wall_s"] for r in records))}
     write_json(out / "run.json", info)
+    return {**_outputs(records, out, cfg, info, jobs), "records": records}
+
+
+def _outputs(records: list[dict], out: Path, cfg, info: dict, jobs: int) -> dict:
     args = list(info.get("argv") or [])
     if args and Path(args[0]).name in ("qaug", "cli.py", "__main__.py"):
         args[0] = "qaug"  # python -m qaug.cli ... is the qaug command
@@ -180,9 +195,12 @@ def bench_generators(cfg, out: str | Path, *, jobs: int = 1, progress: bool = Tr
         f"images per class with them; all three disjoint). Values: mean ± std over seeds; "
         f"metrics are class means except NDB/JSD ({cfg.n_bins} bins) and TSTR (all classes). "
         "Lower is better for pixel FD, MMD, FID, KID, NDB, JSD.", "",
-        f"Wall time {info['wall_s']:.0f} s for the runs done now with {jobs} job(s) "
+        f"Wall time {info['wall_s']:.0f} s for the runs done now with {info.get('jobs', jobs)} job(s) "
         f"(sum of run wall times {info['runs_wall_s_sum']:.0f} s); `wall s` includes scoring, "
         "`peak MB` is the worker's resident memory during the run.",
     ]
-    paths = write_bench_outputs(records, out, header)
-    return {**paths, "records": records}
+    if len(records) < len(cfg.sizes) * len(cfg.seeds) * (len(cfg.selected) + 1):
+        header += ["", f"Only {len(records)} of the grid's "
+                   f"{len(cfg.sizes) * len(cfg.seeds) * (len(cfg.selected) + 1)} runs had "
+                   "finished when this report was written (`n_seeds` per row in summary.csv)."]
+    return write_bench_outputs(records, out, header)

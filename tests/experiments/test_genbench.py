@@ -52,6 +52,12 @@ def test_dry_run_end_to_end_and_resume(tmp_path, capsys):
     mtime = (out / "runs" / "qgan-8-s0.json").stat().st_mtime_ns
     assert main(argv) == 0
     assert (out / "runs" / "qgan-8-s0.json").stat().st_mtime_ns == mtime
+    # --report-only rewrites the outputs from finished runs and trains nothing.
+    (out / "report.md").unlink()
+    assert main([*argv, "--kinds", "qgan", "upconv", "dcgan_w1", "gan", "--report-only"]) == 0
+    assert "| qgan |" in (out / "report.md").read_text()
+    assert not (out / "runs" / "gan-8-s0.json").exists()
+    assert main([*argv[:-3], "--out", str(tmp_path / "empty"), "--report-only"]) == 2
     # Other settings into the same folder: refused, nothing overwritten.
     capsys.readouterr()
     assert main([*argv, "--iterations", "4"]) == 2
