@@ -8,7 +8,8 @@ from qaug.models import build_gan, count_parameters
 def test_fullres_grid():
     s = load_sweep_config("fullres")
     assert set(s.classifiers) == {"hqcnn", "cnn"} and len(s.seeds) >= 6
-    assert set(s.methods) == {"none", "traditional", "qgan", "upconv", "dcgan"}
+    assert set(s.methods) == {"none", "traditional", "qgan", "upconv", "latent", "latent_mlp",
+                              "dcgan"}
     sizes = {st: cfg.data.image_size for st, cfg in s.expand()}
     assert set(sizes.values()) == {16, 28}
     for setting, cfg in dict(s.expand()).items():
@@ -19,6 +20,9 @@ def test_fullres_grid():
         nq = count_parameters(build_gan("qgan", size, cfg.gan.qgan)[0])["total"]
         nu = count_parameters(build_gan("upconv", size, cfg.gan.upconv)[0])["total"]
         assert abs(nu - nq) <= 0.1 * nq, setting  # parameter-matched within 10%
+        nl = count_parameters(build_gan("latent", size, cfg.gan.latent)[0])["total"]
+        nm = count_parameters(build_gan("latent_mlp", size, cfg.gan.latent_mlp)[0])["total"]
+        assert abs(nm - nl) <= 0.1 * nl, setting
 
 
 def test_fullres_dry_run(tmp_path, capsys):
