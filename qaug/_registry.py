@@ -17,6 +17,7 @@ from __future__ import annotations
 
 __all__ = [
     "GENERATOR_KINDS",
+    "QUANTUM_GENERATOR_KINDS",
     "DISCRIMINATOR_KINDS",
     "CLASSIFIERS",
     "AUGMENT_STRATEGIES",
@@ -38,6 +39,8 @@ __all__ = [
 # Generator kinds (models.build_gan, train.fit_class_generators, --generator, gan.<kind>).
 GENERATOR_KINDS: tuple[str, ...] = ("qgan", "gan", "dcgan", "upconv", "pqwgan", "mosaiq", "latent",
                                     "latent_mlp")
+# The kinds with a quantum circuit (noise applies to them; the others are classical controls).
+QUANTUM_GENERATOR_KINDS: tuple[str, ...] = ("qgan", "pqwgan", "mosaiq", "latent")
 # Discriminators (GANConfig.discriminator); "auto" picks one per generator kind.
 DISCRIMINATOR_KINDS: tuple[str, ...] = ("auto", "mlp", "cnn", "dcgan")
 # Classifiers (models.build_classifier, --model / --classifier, classifier.name).
@@ -57,7 +60,7 @@ METHODS: tuple[str, ...] = (BASE_METHODS + GENERATOR_KINDS
 # Built-in data sets (besides an .npz file or an image folder).
 DATASET_NAMES: tuple[str, ...] = ("mnist", "digits")
 # Sweep presets: qaug/experiments/presets/<name>.toml (a test checks the folder matches).
-PRESETS: tuple[str, ...] = ("paper", "imbalanced", "uniform", "scale", "demo", "fullres")
+PRESETS: tuple[str, ...] = ("paper", "imbalanced", "uniform", "scale", "demo", "fullres", "nisq")
 # Adversarial training.
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 ADVERSARIAL_LOSSES: tuple[str, ...] = ("bce", "lsgan", "wgan-gp")

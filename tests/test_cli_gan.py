@@ -323,3 +323,36 @@ def test_train_gan_latent_kind_dry_run_records_selection_and_frozen_decoder(tmp_
     assert main([*args[:-1], str(out2), "--adversarial.loss=wgan-gp"]) == 0
     adv = json.loads((out2 / "config.json").read_text())["adversarial"]["latent"]
     assert (adv["loss"], adv["betas"], adv["n_critic"]) == ("wgan-gp", [0.0, 0.9], 5)
+
+
+def test_train_gan_and_generate_on_a_noisy_device(tmp_path):
+    import numpy as np
+
+    from qaug.cli import main
+
+    spec = "shots=200,depolarizing=0.02"
+    out = tmp_path / "noisy"
+    assert main(["train-gan", "--dry-run", "--no-progress", "--classes", "0", "1", "--out", str(out),
+                 f"--noise.generator={spec}"]) == 0
+    import json
+
+    assert json.loads((out / "config.json").read_text())["noise"]["generator"] == spec
+    ideal, shot = tmp_path / "ideal.npz", tmp_path / "shot.npz"
+    assert main(["generate", "--checkpoint", str(out / "checkpoint.pt"), "--n", "4", "--out", str(ideal)]) == 0
+    assert main(["generate", "--checkpoint", str(out / "checkpoint.pt"), "--n", "4", "--out", str(shot),
+                 "--noise", spec]) == 0
+    assert not np.array_equal(np.load(ideal)["x"], np.load(shot)["x"])
+
+
+def test_generate_refuses_noise_for_classical_generators_and_bad_specs(tmp_path, capsys):
+    from qaug.cli import main
+
+    out = tmp_path / "gan"
+    assert main(["train-gan", "--dry-run", "--no-progress", "--generator", "gan", "--classes", "0", "1",
+                 "--out", str(out)]) == 0
+    assert main(["generate", "--checkpoint", str(out / "checkpoint.pt"), "--n", "2", "--out",
+                 str(tmp_path / "x.npz"), "--noise", "shots=10"]) == 2
+    assert "applies to quantum generators" in capsys.readouterr().err
+    assert main(["generate", "--checkpoint", str(out / "checkpoint.pt"), "--n", "2", "--out",
+                 str(tmp_path / "y.npz"), "--noise", "shots=0"]) == 2
+    assert "shots must be >= 1" in capsys.readouterr().err

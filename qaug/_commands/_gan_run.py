@@ -17,10 +17,10 @@ from qaug._commands._resolve import resolve_config
 from qaug._config import config_to_dict
 from qaug._io import load_checkpoint, run_info, write_json
 from qaug._plotting import losses_figure, quality_figure, save_grid
-from qaug._registry import GENERATOR_KINDS, check_choice
+from qaug._registry import GENERATOR_KINDS, QUANTUM_GENERATOR_KINDS, check_choice
 from qaug._seed import child_seed, make_generator
 from qaug.data import DataConfig, load_dataset_from_config
-from qaug.experiments import AdversarialConfigs, GANConfigs
+from qaug.experiments import AdversarialConfigs, GANConfigs, NoiseConfig
 from qaug.models import (
     GANConfig,
     build_gan,
@@ -76,6 +76,7 @@ class GanRunConfig:
     adversarial: AdversarialConfigs = field(default_factory=AdversarialConfigs)
     train_classes: tuple[int, ...] = ()  # original class ids; empty = every class in data.classes
     targets: QualityTargets = field(default_factory=QualityTargets)
+    noise: NoiseConfig = field(default_factory=NoiseConfig)  # noise.generator: train/sample noisy
 
     def __post_init__(self):
         check_choice("generator", self.generator, GENERATOR_KINDS)
@@ -197,8 +198,10 @@ def run_train_gan(
         quality=evaluator,
         resume=resume,
         classes=tuple(classes),
+        noise=cfg.noise.model("generator"),
     )
     bank.save(out / "checkpoint.pt")
+    bank.noise = cfg.noise.model("generator")  # samples.png as the noisy device makes them
     names = {label: classes[label] for label in labels}
     g = make_generator(cfg.seed, "samples")
     samples = {label: bank.generate(label, 16, g) for label in labels}
@@ -268,8 +271,13 @@ def run_generate(
     classes: list[int] | None = None,
     device: str = "cpu",
     overwrite: bool = False,
+    noise: str | None = None,
 ) -> tuple[Path, dict[int, int]]:
-    """Sample ``n`` images per class from a train-gan checkpoint into an ``.npz`` (+ PNG grid)."""
+    """Sample ``n`` images per class from a train-gan checkpoint into an ``.npz`` (+ PNG grid).
+
+    ``noise``: a ``NoiseModel`` spec (``"shots=1000,depolarizing=0.01"``): sample as that
+    noisy device would (shots drawn from the same seeded generator as the latents).
+    """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"--n must be a positive integer; got {n!r}.")
     out = Path(out)
@@ -279,7 +287,12 @@ def run_generate(
         raise FileExistsError(
             f"{str(out)!r} exists; pass --overwrite to replace it or choose another --out."
         )
+    noise_model = NoiseConfig(generator=noise or "").model("generator")
     bank = ClassGenerators.load(checkpoint, device=device)
+    if noise_model is not None and bank.kind not in QUANTUM_GENERATOR_KINDS:
+        raise ValueError(f"--noise applies to quantum generators; this checkpoint holds "
+                         f"{bank.kind!r} generators. Leave --noise out.")
+    bank.noise = noise_model
     ids = list(bank.classes) if bank.classes else list(range(max(bank.labels) + 1))
     labels = list(bank.labels)
     if classes:

@@ -106,8 +106,10 @@ def register(subparsers) -> None:
     )
     p.epilog = CONFIG_EPILOG + (
         " Sections here: seed, data, generator, gan.<kind>, adversarial.<kind>, train_classes, "
-        "targets; e.g. --adversarial.lr_g=0.3 --adversarial.optimizer=adam "
-        "--gan.qgan.post_hidden=64 --gan.dcgan.dcgan_width=4 --targets.fid=5."
+        "targets, noise; e.g. --adversarial.lr_g=0.3 --adversarial.optimizer=adam "
+        "--gan.qgan.post_hidden=64 --gan.dcgan.dcgan_width=4 --targets.fid=5; train and sample "
+        "a quantum generator on a simulated noisy device with "
+        "--noise.generator=shots=1000,depolarizing=0.01,readout=0.02."
     )
     p.set_defaults(func=_train_main, accepts_overrides=True)
 
@@ -131,6 +133,9 @@ def register(subparsers) -> None:
         metavar="C",
         help="only this original class id (repeatable; default every class)",
     )
+    g.add_argument("--noise", default=None, metavar="SPEC",
+                   help="sample as a noisy device would, e.g. 'shots=1000,depolarizing=0.01,"
+                        "readout=0.02' (quantum generator kinds; default ideal)")
     add_seed_arg(g, default=0)
     add_device_arg(g, default="cpu")
     g.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
@@ -196,6 +201,7 @@ def _generate_main(args) -> int:
         classes=args.classes,
         device=args.device,
         overwrite=args.overwrite,
+        noise=args.noise,
     )
     print(
         f"wrote {sum(counts.values())} images "

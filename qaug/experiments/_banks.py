@@ -89,7 +89,7 @@ def obtain_bank(config: ExperimentConfig, kind: str, cache_dir: str | Path | Non
     bank = fit_class_generators(
         kind, data.train.x, data.train.y, getattr(config.gan, kind),
         getattr(config.adversarial, kind), seed=config.seed, quality=evaluator,
-        classes=data.classes)
+        classes=data.classes, noise=config.noise.model("generator"))
     summary = bank_summary(bank, config, kind, key, data.classes, time.perf_counter() - start,
                            real=data.train)
     if folder is not None:

@@ -29,13 +29,20 @@ from qaug._config import (
     config_to_dict,
     load_config_file,
 )
-from qaug._registry import CLASSIFIERS, GENERATOR_KINDS, METHODS, QUALITY_METRICS
+from qaug._registry import (
+    CLASSIFIERS,
+    GENERATOR_KINDS,
+    METHODS,
+    QUALITY_METRICS,
+    QUANTUM_GENERATOR_KINDS,
+)
 from qaug.augment import AugmentConfig, generator_kind
 from qaug.data import DataConfig
 from qaug.models import ClassifierConfig, GANConfig, default_gan_config
 from qaug.train import AdversarialConfig, TrainConfig, default_adversarial_config
 
 __all__ = ["ExperimentConfig", "SweepConfig", "GANConfigs", "AdversarialConfigs", "QualityConfig",
+           "NoiseConfig",
            "AugmentConfig", "METHODS", "CLASSIFIERS", "generator_kind", "run_key", "bank_key",
            "load_experiment_config", "load_sweep_config", "preset_names", "preset_path",
            "merge_overrides", "check_seeds", "BANK_FORMAT"]
@@ -104,6 +111,47 @@ One adversarial-training config per generator kind (``adversarial.qgan``, ...).
 
 
 @dataclass(frozen=True)
+class NoiseConfig:
+    """Simulated NISQ noise of one run (the paper's open question 2); ``""`` = ideal.
+
+    Each field is a ``qaug.quantum.NoiseModel`` spec such as ``"shots=1000,depolarizing=0.01"``
+    (keys shots, depolarizing, readout; any subset).
+
+    Attributes:
+        generator: the generator bank is trained under it (every quantum layer of G; the
+            quality metrics see the noisy samples) and the augmentation samples are drawn
+            under it, as a device would produce them. Quantum generator kinds only.
+        classifier: the classifier is trained and evaluated (validation and test) under it;
+            a classifier without a quantum layer (``cnn``) runs ideal and the run records
+            that the noise did not apply.
+    """
+
+    generator: str = ""
+    classifier: str = ""
+
+    def __post_init__(self):
+        for name in ("generator", "classifier"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise TypeError(f"noise.{name} must be a noise spec string such as "
+                                f"'shots=1000,depolarizing=0.01' (or '' for ideal); got {value!r}.")
+            try:
+                self.model(name)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"noise.{name}={value!r}: {e}") from None
+
+    def model(self, which: str):
+        """The ``NoiseModel`` of ``which`` ("generator" or "classifier"), or None when ideal."""
+        from qaug.quantum import NoiseModel
+
+        spec = getattr(self, which).strip()
+        if not spec or spec.lower() in ("ideal", "none"):
+            return None
+        noise = NoiseModel.from_string(spec)
+        return None if noise.is_ideal else noise
+
+
+@dataclass(frozen=True)
 class QualityConfig:
     """Which quality figure defines "trained enough" for the iterations-to-target claim.
 
@@ -151,9 +199,17 @@ class ExperimentConfig:
     gan: GANConfigs = field(default_factory=GANConfigs)
     adversarial: AdversarialConfigs = field(default_factory=AdversarialConfigs)
     quality: QualityConfig = field(default_factory=QualityConfig)
+    noise: NoiseConfig = field(default_factory=NoiseConfig, metadata=HASH_IF_CHANGED)
 
     def __post_init__(self):
         check_seeds([self.seed], "seed")
+        kind = generator_kind(self.augment.method)
+        if (self.noise.model("generator") is not None and kind is not None
+                and kind not in QUANTUM_GENERATOR_KINDS):
+            raise ValueError(
+                f"noise.generator={self.noise.generator!r} applies to quantum generators; the "
+                f"method {self.augment.method!r} samples from the classical {kind!r}. Clear "
+                "noise.generator for it or pick a quantum kind.")
 
 
 def check_seeds(seeds: Any, name: str = "seeds") -> tuple[int, ...]:
@@ -202,7 +258,9 @@ def bank_key(cfg: ExperimentConfig, kind: str) -> str:
         "data": config_to_dict(cfg.data, for_hash=True),
         "gan": config_to_dict(getattr(cfg.gan, kind), for_hash=True),
         "adversarial": config_to_dict(getattr(cfg.adversarial, kind), for_hash=True),
-        "quality": config_to_dict(cfg.quality, for_hash=True)})
+        "quality": config_to_dict(cfg.quality, for_hash=True),
+        # banks trained under noise get their own key; ideal banks keep the committed ones
+        **({"noise": cfg.noise.generator} if cfg.noise.model("generator") is not None else {})})
 
 
 def merge_overrides(cfg: Any, overrides: dict[str, Any] | None) -> Any:

@@ -23,7 +23,7 @@ from qaug.augment import is_customized
 from qaug.data import DatasetSplits, load_dataset_from_config
 from qaug.experiments._banks import generator_metrics, obtain_bank
 from qaug.experiments._config import ExperimentConfig, generator_kind
-from qaug.models import build_classifier_from_config
+from qaug.models import build_classifier_from_config, noisy, noisy_layers
 from qaug.train import evaluate, train_classifier
 
 __all__ = ["run_experiment", "bank_requests", "estimated_cost"]
@@ -144,6 +144,7 @@ def run_experiment(config: ExperimentConfig, cache_dir: str | Path | None = None
     bank, summary = (None, None)
     if kind is not None:
         bank, summary = obtain_bank(config, kind, cache_dir, data)
+        bank.noise = config.noise.model("generator")  # samples drawn as the device makes them
     t["generator"] = time.perf_counter()
 
     def factory(generator: torch.Generator):
@@ -153,11 +154,14 @@ def run_experiment(config: ExperimentConfig, cache_dir: str | Path | None = None
     t["augment"] = time.perf_counter()
 
     model = factory(make_generator(seed, "init"))
-    fit = train_classifier(model, (x, y), data.val, config.train,
-                           generator=make_generator(seed, "shuffle"), progress=progress)
+    clf_noise = config.noise.model("classifier") if noisy_layers(model) else None
+    with noisy(model, clf_noise, generator=make_generator(seed, "shots", "train")):
+        fit = train_classifier(model, (x, y), data.val, config.train,
+                               generator=make_generator(seed, "shuffle"), progress=progress)
     t["train"] = time.perf_counter()
-    test = evaluate(model, data.test.x, data.test.y, k)
-    val = evaluate(model, data.val.x, data.val.y, k)
+    with torch.no_grad(), noisy(model, clf_noise, generator=make_generator(seed, "shots", "eval")):
+        test = evaluate(model, data.test.x, data.test.y, k)
+        val = evaluate(model, data.val.x, data.val.y, k)
     t["eval"] = time.perf_counter()
 
     names = ["data", "generator", "augment", "train", "eval"]
@@ -177,6 +181,9 @@ def run_experiment(config: ExperimentConfig, cache_dir: str | Path | None = None
         "samples": _sample_counts(data.train.y, y, sampler, classes),
         "generator": generator_metrics(summary) if summary is not None else None,
         "customized": _customized_report(sampler, classes),
+        "noise": {"generator": config.noise.generator if bank is not None else "",
+                  "classifier": config.noise.classifier if clf_noise is not None else "",
+                  "classifier_applied": clf_noise is not None},
         "timings": timings,
     }
 

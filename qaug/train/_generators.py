@@ -52,7 +52,11 @@ class ClassGenerators:
         selected: ``{label: {"iteration", "score", "best_iteration", "best_score"}}``: the
             iteration whose weights the bank holds (the best training-set quality score with
             ``select_best``, else the last) and the best record seen (``selection_score``).
+        noise: ``qaug.quantum.NoiseModel`` that ``generate`` samples under by default (None:
+            ideal; not saved with the bank: a property of the device that samples).
     """
+
+    noise = None
 
     def __init__(
         self,
@@ -102,7 +106,7 @@ class ClassGenerators:
         The latent noise is drawn on the CPU from ``generator`` (the same generator state gives
         the same images). ``noise``: sample as a noisy device would (a
         ``qaug.quantum.NoiseModel``; its shots are drawn from ``generator`` after the latents);
-        quantum kinds only.
+        quantum kinds only. Default: the bank's ``noise`` attribute (None: ideal).
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"n must be a non-negative integer; got {n!r}.")
@@ -111,6 +115,7 @@ class ClassGenerators:
             return torch.zeros(0, 1, self.image_size, self.image_size)
         device = next(G.parameters()).device
         z = G.sample_latent(n, generator)  # (n, latent_dim), CPU
+        noise = self.noise if noise is None else noise
         with torch.no_grad(), noisy(G, noise, generator=generator):
             return G(z.to(device)).float().clamp_(0, 1).cpu()
 
