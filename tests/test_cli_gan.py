@@ -338,7 +338,8 @@ def test_train_gan_and_generate_on_a_noisy_device(tmp_path):
 
     assert json.loads((out / "config.json").read_text())["noise"]["generator"] == spec
     ideal, shot = tmp_path / "ideal.npz", tmp_path / "shot.npz"
-    assert main(["generate", "--checkpoint", str(out / "checkpoint.pt"), "--n", "4", "--out", str(ideal)]) == 0
+    ckpt = str(out / "checkpoint.pt")
+    assert main(["generate", "--checkpoint", ckpt, "--n", "4", "--out", str(ideal)]) == 0
     assert main(["generate", "--checkpoint", str(out / "checkpoint.pt"), "--n", "4", "--out", str(shot),
                  "--noise", spec]) == 0
     assert not np.array_equal(np.load(ideal)["x"], np.load(shot)["x"])
