@@ -155,7 +155,6 @@ def run_info(seed: int | None = None, argv: list[str] | None = None) -> dict:
         "numpy",
         "scipy",
         "scikit-learn",
-        "kornia",
         "mlxtend",
         "pennylane",
     ):

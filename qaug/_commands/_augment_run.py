@@ -73,7 +73,8 @@ def run_augment(cfg: AugmentRunConfig, out: Path, *, generators_path=None,
     per_class = {c: {s: v.get(c, 0) for s, v in counts.items()} for c in range(ds.n_classes)}
     summary = {
         "strategy": cfg.augment.strategy, "dataset": cfg.data.name,
-        "classes": list(ds.classes), "n_original": int(sampler.n_original_),
+        "classes": list(ds.classes), "class_names": list(ds.class_names),
+        "n_original": int(sampler.n_original_),
         "n_new": int(len(y_res) - sampler.n_original_),
         "sampling_strategy": sampler.sampling_strategy_,
         "counts": counts, "per_class": per_class, "seed": sampler.seed_,
@@ -83,6 +84,6 @@ def run_augment(cfg: AugmentRunConfig, out: Path, *, generators_path=None,
         summary.update(budget=budget, report=sampler.report_, rounds=sampler.rounds_,
                        best_round=sampler.best_round_)
     write_json(out / "augment.json", summary)
-    sources_figure(out / "samples.png", x_res, y_res, sources, ds.classes)
+    sources_figure(out / "samples.png", x_res, y_res, sources, list(ds.class_names))
     write_json(out / "run.json", run_info(cfg.seed))
     return summary

@@ -106,6 +106,7 @@ def run_train_classifier(
         "dataset": ds.name,
         "model": cfg.classifier.name,
         "classes": classes,
+        "class_names": list(ds.class_names),  # the folder names of an image-folder dataset
         "test_accuracy": test.accuracy,
         "per_class_accuracy": dict(zip(map(str, classes), test.to_dict()["per_class_accuracy"])),
         "confusion": test.confusion,

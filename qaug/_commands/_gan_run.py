@@ -211,8 +211,9 @@ def run_train_gan(
         snaps = _load_snapshots(out / f"class_{label}" / "checkpoint.pt")
         if snaps:
             save_grid(out / f"class_{label}" / "progress.png", [snaps[k] for k in sorted(snaps)])
-    losses_figure(out / "losses.png", bank.histories, names)
-    quality_figure(out / "quality.png", bank.histories, names)
+    shown = {label: ds.class_names[label] for label in labels}  # folder names for a folder set
+    losses_figure(out / "losses.png", bank.histories, shown)
+    quality_figure(out / "quality.png", bank.histories, shown)
 
     targets = {k: v for k, v in config_to_dict(cfg.targets).items() if v is not None}
     per_class = {}
@@ -238,6 +239,7 @@ def run_train_gan(
         "generator": cfg.generator,
         "dataset": ds.name,
         "classes": classes,
+        "class_names": list(ds.class_names),
         "trained_classes": [names[label] for label in labels],
         "image_size": ds.image_size,
         "n_train_per_class": {

@@ -1,27 +1,10 @@
 """The paper's claims and the explicit rules that turn measured numbers into verdicts.
 
 Verdicts are computed, never assumed: each claim names the runs it compares, the statistic,
-and the rule below; the report prints the rules next to the table. Inputs are the flat run
+and one of the rules in ``RULES``; the report prints them next to the table. Inputs are the flat run
 records built by :func:`qaug.experiments.run_records` (one dict per finished run).
 
-Rules (alpha = 0.05, margin = 1 accuracy point, n >= 3 paired seeds):
-
-* superiority ("A beats B"): *supported* if the mean paired difference A - B is > 0 and the
-  paired t-test gives p < alpha; *not supported* if the upper end of the 95% interval of the
-  difference is below +margin (an advantage of a full point or more is ruled out);
-  *inconclusive* otherwise.
-* equivalence ("A matches B with fewer parameters"): *not supported* if A's generator has
-  more than 60% of B's trainable parameters, or A is worse by more than the margin with
-  p < alpha; *supported* if the 95% interval of A - B lies inside [-margin, +margin] (or A is
-  significantly better); *inconclusive* otherwise.
-* iterations ("A needs ~60% fewer iterations than B"): per seed, reduction = 1 - iters(A) /
-  iters(B) (iterations for the class-mean quality to reach the target; a run that never
-  reaches it counts its full budget). *supported* if the mean reduction is >= 40% and the
-  paired t-test on log-iterations gives p < alpha; *not supported* if the 95% interval of the
-  reduction lies below 40%; *inconclusive* otherwise, and whenever B reaches the target on
-  fewer than half the seeds.
-* a claim over several classifiers: *supported* if supported for most classifiers and not
-  supported for none; *not supported* in the mirror case; else *inconclusive*.
+Rules: ``RULES`` (printed by the report next to the claims table).
 """
 
 from __future__ import annotations
@@ -42,7 +25,26 @@ MIN_SEEDS = 3
 PARAM_RATIO_MAX = 0.6
 ITER_REDUCTION_MIN = 0.4
 HYBRID = ("hqcnn", "reupload", "quanv")
-RULES = __doc__.split("Rules ", 1)[1].strip()
+# Kept out of the docstring so that it exists under ``python -OO`` (docstrings stripped).
+RULES = """\
+(alpha = 0.05, margin = 1 accuracy point, n >= 3 paired seeds):
+
+* superiority ("A beats B"): *supported* if the mean paired difference A - B is > 0 and the
+  paired t-test gives p < alpha; *not supported* if the upper end of the 95% interval of the
+  difference is below +margin (an advantage of a full point or more is ruled out);
+  *inconclusive* otherwise.
+* equivalence ("A matches B with fewer parameters"): *not supported* if A's generator has
+  more than 60% of B's trainable parameters, or A is worse by more than the margin with
+  p < alpha; *supported* if the 95% interval of A - B lies inside [-margin, +margin] (or A is
+  significantly better); *inconclusive* otherwise.
+* iterations ("A needs ~60% fewer iterations than B"): per seed, reduction = 1 - iters(A) /
+  iters(B) (iterations for the class-mean quality to reach the target; a run that never
+  reaches it counts its full budget). *supported* if the mean reduction is >= 40% and the
+  paired t-test on log-iterations gives p < alpha; *not supported* if the 95% interval of the
+  reduction lies below 40%; *inconclusive* otherwise, and whenever B reaches the target on
+  fewer than half the seeds.
+* a claim over several classifiers: *supported* if supported for most classifiers and not
+  supported for none; *not supported* in the mirror case; else *inconclusive*."""
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE, NOT_TESTED = (
     "supported", "not supported", "inconclusive", "not tested")

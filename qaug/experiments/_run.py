@@ -174,7 +174,8 @@ def run_experiment(config: ExperimentConfig, cache_dir: str | Path | None = None
     fit_d["history"] = [{k2: _num(v) for k2, v in h.items()} for h in fit_d["history"]]
     return {
         "method": config.augment.method, "classifier": config.classifier.name, "seed": seed,
-        "classes": [int(c) for c in classes], "image_size": size,
+        "classes": [int(c) for c in classes], "class_names": list(data.class_names),
+        "image_size": size,
         "test": _eval_dict(test, classes), "val": _eval_dict(val, classes),
         "train": {k2: _num(v) for k2, v in fit_d.items()},
         "classifier_parameters": model.parameter_counts(),

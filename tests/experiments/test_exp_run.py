@@ -20,6 +20,7 @@ def test_run_experiment_end_to_end_and_bank_cache(tmp_path):
     m = run_experiment(cfg, cache_dir=cache)
     json.dumps(m)  # plain JSON-able metrics
     assert m["method"] == "qgan_customized" and m["classes"] == [0, 1, 2]
+    assert m["class_names"] == ["0", "1", "2"]
     assert set(m["test"]["per_class_accuracy"]) == {"0", "1", "2"}
     assert 0.0 <= m["test"]["accuracy"] <= 1.0 and isinstance(m["test"]["collapsed"], bool)
     assert m["samples"]["original"] == {"0": 10, "1": 10, "2": 6}
