@@ -20,8 +20,11 @@ from typing import Any
 
 import torch
 
+from qaug import _outputs
+
 __all__ = [
     "prepare_output_dir",
+    "clear_outputs",
     "write_json",
     "read_json",
     "run_info",
@@ -51,18 +54,43 @@ def prepare_output_dir(
         raise ValueError(
             f"output path {str(path)!r} exists and is not a folder; choose another --out."
         )
-    if path.is_dir() and not (overwrite or resume):
+    found = []
+    if path.is_dir():
         found = [m for m in RESULT_MARKERS if (path / m).exists()] + [
             p.name for p in path.glob("*.pt")
         ]
+    if found and not (overwrite or resume):
+        raise FileExistsError(
+            f"output folder {str(path)!r} already holds results ({', '.join(sorted(set(found)))}); "
+            + ("pass --overwrite to replace them, --resume to continue, or choose a new --out."
+               if resumable else "pass --overwrite to replace them, or choose a new --out.")
+        )
+    if overwrite and not resume and path.is_dir():
+        clear_outputs(path, found)
+    created = not path.exists()
+    path.mkdir(parents=True, exist_ok=True)
+    _outputs.open_session(path, created=created, resumable=resumable)
+    return path
+
+
+def clear_outputs(path: str | Path, found: list[str] | None = None) -> list[str]:
+    """``--overwrite``: delete the files qaug recorded in ``path``'s manifest, nothing else.
+
+    Raises:
+        FileExistsError: the folder holds results but no manifest (written by a qaug that did
+            not record its outputs), so qaug cannot tell its files from the user's.
+    """
+    path = Path(path)
+    if not (path / _outputs.MANIFEST).is_file():
         if found:
             raise FileExistsError(
-                f"output folder {str(path)!r} already holds results ({', '.join(sorted(set(found)))}); "
-                + ("pass --overwrite to replace them, --resume to continue, or choose a new --out."
-                   if resumable else "pass --overwrite to replace them, or choose a new --out.")
+                f"output folder {str(path)!r} holds results ({', '.join(sorted(set(found)))}) "
+                f"but no {_outputs.MANIFEST} listing which files qaug wrote (an older qaug), so "
+                "--overwrite cannot tell them from your own files; delete them yourself or "
+                "choose a new --out."
             )
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+        return []
+    return _outputs.remove_recorded(path)
 
 
 def _umask() -> int:
@@ -88,6 +116,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
+        _outputs.record(path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -48,6 +48,23 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(1)
+    from qaug import _outputs
+
+    failed = True  # an output session that does not end well is rolled back (qaug._outputs)
+    earlier = _outputs.open_sessions()
+    try:
+        code = _run(args)
+        failed = code in (2, 130)  # bad input or interrupted (resumable checkpoints are kept)
+        return code
+    except BaseException as e:
+        failed = not isinstance(e, FloatingPointError)  # a NaN stop keeps the last good state
+        raise
+    finally:
+        _outputs.close_sessions(failed=failed, except_=earlier)
+
+
+def _run(args) -> int:
+    """Run the sub-command; bad input and failures become one-line messages and exit codes."""
     try:
         if getattr(args, "device", None) is not None:
             from qaug._device import check_device

@@ -19,8 +19,11 @@ def test_output_dir_refuses_results_unless_told(tmp_path):
         prepare_output_dir(out)
     with pytest.raises(FileExistsError, match="--resume to continue"):
         prepare_output_dir(out, resumable=True)
+    assert read_json(out / "metrics.json") == {"a": 1}  # refusing never deletes
+    (out / "notes.txt").write_text("mine")
     assert prepare_output_dir(out, overwrite=True) == out
-    assert read_json(out / "metrics.json") == {"a": 1}  # refusing or accepting never deletes
+    assert not (out / "metrics.json").exists()  # what qaug wrote is replaced...
+    assert (out / "notes.txt").read_text() == "mine"  # ...the user's own files stay
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValueError, match="is not a folder"):
         prepare_output_dir(tmp_path / "file")

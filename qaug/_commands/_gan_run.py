@@ -285,9 +285,12 @@ def run_generate(
     out = Path(out)
     if out.suffix != ".npz":
         raise ValueError(f"--out must end in .npz; got {str(out)!r}.")
-    if out.exists() and not overwrite:
+    png = out.with_suffix(".png")
+    existing = [str(p) for p in (out, png) if p.exists()]
+    if existing and not overwrite:  # the grid beside it too (e.g. train-gan's samples.png)
         raise FileExistsError(
-            f"{str(out)!r} exists; pass --overwrite to replace it or choose another --out."
+            f"{' and '.join(map(repr, existing))} exist(s) (generate writes {out.name} and "
+            f"{png.name}); pass --overwrite to replace them or choose another --out."
         )
     noise_model = NoiseConfig(generator=noise or "").model("generator")
     bank = ClassGenerators.load(checkpoint, device=device)
@@ -310,8 +313,13 @@ def run_generate(
     x = torch.cat(xs).numpy().astype(np.float32)
     y = np.concatenate([np.full(n, label, dtype=np.int64) for label in labels])
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp.npz")
-    np.savez_compressed(tmp, x=x, y=y, classes=np.asarray(ids, dtype=np.int64))
-    tmp.replace(out)
-    save_grid(out.with_suffix(".png"), [xx[:16] for xx in xs])
+    tmp, tmp_png = out.with_name(f".{out.name}.tmp.npz"), png.with_name(f".{png.stem}.tmp.png")
+    try:  # both files, or neither
+        np.savez_compressed(tmp, x=x, y=y, classes=np.asarray(ids, dtype=np.int64))
+        save_grid(tmp_png, [xx[:16] for xx in xs])
+        tmp.replace(out)
+        tmp_png.replace(png)
+    finally:
+        tmp.unlink(missing_ok=True)
+        tmp_png.unlink(missing_ok=True)
     return out, {ids[label]: n for label in labels}

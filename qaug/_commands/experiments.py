@@ -216,6 +216,10 @@ def _execute(args, sweep) -> int:
           f"wall time {last['wall_s']:.1f} s, peak memory {last['peak_rss_mb']:.0f} MB")
     for key, err in list(summary.failed.items())[:10]:
         print(f"  failed {key}: {err}  (see runs/{key}.error.json)", file=sys.stderr)
+    seeds = read_json(summary.out_dir / "sweep.json")["seeds"]
+    if list(seeds) != list(sweep.seeds):
+        print(f"ran seed(s) {list(sweep.seeds)}; the report covers seeds {list(seeds)} (every "
+              "run in the folder)", file=sys.stderr)
     print(f"report: {report}")
     return 1 if summary.failed else 0
 

@@ -13,21 +13,24 @@ In a sweep all classifiers and both QGAN strategies of a seed reuse one QGAN ban
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from qaug._config import config_to_dict
-from qaug._io import read_json, write_json
+from qaug._io import CheckpointError, read_json, write_json
 from qaug._registry import QUALITY_METRICS
 from qaug._seed import child_seed, make_generator
 from qaug.data import DatasetSplits, load_dataset_from_config
 from qaug.experiments._config import ExperimentConfig, bank_key
 from qaug.train import ClassGenerators, QualityEvaluator, fit_class_generators, iterations_to_target
 
-__all__ = ["ensure_bank", "train_bank_files", "obtain_bank", "bank_summary", "generator_metrics",
+__all__ = ["ensure_bank", "train_bank_files", "obtain_bank", "bank_problem",
+           "bank_summary", "generator_metrics",
            "N_GRID"]
 
 N_GRID = 8  # generated samples per class kept in the summary for the report's image grids
@@ -58,12 +61,35 @@ def train_bank_files(payload: tuple[ExperimentConfig, str],
     config, kind = payload
     bank, summary = obtain_bank(config, kind, None)
     with tempfile.TemporaryDirectory(prefix="qaug-bank-") as tmp:  # the writers' exact bytes
-        return {"bank.pt": bank.save(Path(tmp) / "bank.pt").read_bytes(),
+        data = bank.save(Path(tmp) / "bank.pt").read_bytes()
+        summary = {**summary, "bank_sha256": hashlib.sha256(data).hexdigest()}
+        return {"bank.pt": data,
                 "summary.json": write_json(Path(tmp) / "summary.json", summary).read_bytes()}
 
 
+def bank_problem(folder: str | Path) -> str | None:
+    """Why the cached bank in ``folder`` cannot be trusted (None: it can).
+
+    Its ``summary.json`` records the SHA-256 of ``bank.pt``; a missing, truncated or changed
+    ``bank.pt`` does not match. (Summaries written before the checksum are trusted.)
+    """
+    folder = Path(folder)
+    try:
+        summary = read_json(folder / "summary.json")
+    except (OSError, ValueError) as e:
+        return f"summary.json unreadable: {e}"
+    if not (folder / "bank.pt").is_file():
+        return "bank.pt is missing"
+    want = summary.get("bank_sha256") if isinstance(summary, dict) else None
+    if want is None:
+        return None
+    got = hashlib.sha256((folder / "bank.pt").read_bytes()).hexdigest()
+    return None if got == want else f"bank.pt checksum {got[:12]} != {want[:12]} in summary.json"
+
+
 def obtain_bank(config: ExperimentConfig, kind: str, cache_dir: str | Path | None,
-                data: DatasetSplits | None = None) -> tuple[ClassGenerators, dict]:
+                data: DatasetSplits | None = None, *,
+                retrain_corrupt: bool = True) -> tuple[ClassGenerators, dict]:
     """The bank of ``kind`` for ``config``: loaded from ``cache_dir`` or trained (and saved).
 
     Args:
@@ -72,6 +98,8 @@ def obtain_bank(config: ExperimentConfig, kind: str, cache_dir: str | Path | Non
         kind: ``"qgan"``, ``"gan"`` or ``"dcgan"``.
         cache_dir: cache folder, or None to train without caching.
         data: the already loaded splits of ``config`` (loaded when None).
+        retrain_corrupt: a cached bank whose ``bank.pt`` does not match the checksum in its
+            summary is retrained (with a warning saying so); False raises ``CheckpointError``.
 
     Returns:
         ``(bank, summary)`` with the summary described in :func:`bank_summary`.
@@ -79,7 +107,13 @@ def obtain_bank(config: ExperimentConfig, kind: str, cache_dir: str | Path | Non
     key = bank_key(config, kind)
     folder = _bank_dir(cache_dir, key) if cache_dir is not None else None
     if folder is not None and (folder / "summary.json").is_file():
-        return ClassGenerators.load(folder / "bank.pt"), read_json(folder / "summary.json")
+        problem = bank_problem(folder)
+        if problem is None:
+            return ClassGenerators.load(folder / "bank.pt"), read_json(folder / "summary.json")
+        if not retrain_corrupt:
+            raise CheckpointError(f"cached generator bank {str(folder)!r} is corrupt ({problem}).")
+        warnings.warn(f"cached generator bank {key} is corrupt ({problem}); retraining it",
+                      UserWarning, stacklevel=2)
     data = data if data is not None else load_dataset_from_config(config.data, config.seed)
     start = time.perf_counter()
     # The same child seed fit_class_generators would use, with the configured epochs.
@@ -94,7 +128,8 @@ def obtain_bank(config: ExperimentConfig, kind: str, cache_dir: str | Path | Non
                            real=data.train)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        bank.save(folder / "bank.pt")
+        raw = bank.save(folder / "bank.pt").read_bytes()
+        summary = {**summary, "bank_sha256": hashlib.sha256(raw).hexdigest()}
         write_json(folder / "summary.json", summary)
     return bank, summary
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from qaug._io import read_json, run_info, write_json
+from qaug._outputs import close_session, folder_lock
 from qaug.experiments._banks import train_bank_files
 from qaug.experiments._config import SweepConfig, run_key
 from qaug.experiments._executor import Executor, LocalExecutor
@@ -54,22 +55,30 @@ def reproduce(
     start = time.perf_counter()
     own = executor is None
     executor = executor or LocalExecutor(jobs)  # checks jobs before the folder is touched
-    out = open_sweep_folder(out_dir, sweep.identity(), overwrite=overwrite)
-    configs = [cfg for _, cfg in sweep.expand()]
     try:
-        summary = run_sweep(configs, out, run_fn=run_fn, key_fn=run_key, banks_fn=bank_requests,
-                            bank_fn=train_bank_files, cost_fn=estimated_cost, executor=executor,
-                            progress=progress)
+        with folder_lock(out_dir):  # a second sweep into this folder refuses while this runs
+            out = open_sweep_folder(out_dir, sweep.identity(), overwrite=overwrite)
+            summary, report = _run_and_report(sweep, out, start, executor, progress, run_fn)
     finally:
         if own:
             executor.close()
+    close_session(out_dir)
+    return summary, report
+
+
+def _run_and_report(sweep, out, start, executor, progress, run_fn):
+    configs = [cfg for _, cfg in sweep.expand()]
+    summary = run_sweep(configs, out, run_fn=run_fn, key_fn=run_key, banks_fn=bank_requests,
+                        bank_fn=train_bank_files, cost_fn=estimated_cost, executor=executor,
+                        progress=progress)
     info = run_info()
     meta = read_json(out / "sweep.json")
     meta["last_run"] = {
         "wall_s": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb(),
         "jobs": getattr(executor, "jobs", None), "n_done": summary.n_done,
         "n_cached": summary.n_cached, "n_failed": len(summary.failed),
-        "n_banks_trained": summary.n_banks_trained, "git_commit": info["git_commit"],
+        "n_banks_trained": summary.n_banks_trained, "seeds_run": list(sweep.seeds),
+        "corrupt_banks_retrained": list(summary.corrupt_banks), "git_commit": info["git_commit"],
         "versions": info["versions"], "argv": info["argv"],
         "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
     write_json(out / "sweep.json", meta)

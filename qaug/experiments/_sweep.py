@@ -21,7 +21,7 @@ not share the driver's disk (``shares_filesystem = False``) get each needed bank
 
 from __future__ import annotations
 
-import shutil
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +31,9 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from qaug._config import config_to_dict
-from qaug._io import read_json, run_info, write_json
+from qaug._io import clear_outputs, read_json, run_info, write_json
+from qaug._outputs import is_bookkeeping, open_session
+from qaug.experiments._banks import bank_problem
 from qaug.experiments._executor import Executor, LocalExecutor
 from qaug.experiments._tasks import Task, execute_task, read_bank_files, store_result, task_of
 
@@ -55,6 +57,7 @@ class SweepSummary:
     failed: dict[str, str] = field(default_factory=dict)
     n_banks_trained: int = 0
     failed_banks: dict[str, str] = field(default_factory=dict)
+    corrupt_banks: list[str] = field(default_factory=list)
     wall_s: float = 0.0
 
 
@@ -62,8 +65,11 @@ def open_sweep_folder(out_dir: str | Path, identity: dict, overwrite: bool = Fal
     """Create or reopen ``out_dir`` for the sweep described by ``identity``.
 
     ``identity`` must carry ``"sweep_hash"``. A folder from the same sweep is reopened (resume);
-    a folder from another sweep, or one holding other results, is refused unless
-    ``overwrite``, which deletes its runs, cache and report first.
+    its ``sweep.json`` then lists the seeds of every run so far (earlier seeds plus this
+    call's), so a rerun of a subset of seeds never shrinks the folder's report. A folder from
+    another sweep, or one holding other results, is refused unless ``overwrite``, which
+    deletes the files qaug wrote there (listed in its manifest, see :mod:`qaug._outputs`),
+    never the user's own.
 
     Raises:
         SweepMismatchError: the folder belongs to another sweep (and no ``overwrite``).
@@ -73,7 +79,7 @@ def open_sweep_folder(out_dir: str | Path, identity: dict, overwrite: bool = Fal
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {str(out)!r} exists and is not a folder; choose another --out.")
     marker = out / SWEEP_FILE
-    if out.is_dir() and any(out.iterdir()):
+    if out.is_dir() and any(not is_bookkeeping(p.name) for p in out.iterdir()):
         if marker.is_file():
             old = read_json(marker)
             if old.get("sweep_hash") != identity["sweep_hash"] and not overwrite:
@@ -90,14 +96,14 @@ def open_sweep_folder(out_dir: str | Path, identity: dict, overwrite: bool = Fal
                 "--out, or pass --overwrite to delete its sweep files."
             )
         if overwrite:
-            for name in ("runs", "cache", "figures"):
-                shutil.rmtree(out / name, ignore_errors=True)
-            for name in (SWEEP_FILE, "report.md", "results.csv", "results.json"):
-                (out / name).unlink(missing_ok=True)
+            clear_outputs(out, [SWEEP_FILE] if marker.is_file() else [])
     out.mkdir(parents=True, exist_ok=True)
+    open_session(out, created=False, cleanup=False)  # finished runs are kept on failure
     (out / "runs").mkdir(exist_ok=True)
     prev = read_json(marker) if marker.is_file() else {}
-    record = {**identity, "created": prev.get("created", time.strftime("%Y-%m-%d %H:%M:%S")),
+    seeds = list(dict.fromkeys(list(prev.get("seeds", [])) + list(identity.get("seeds", []))))
+    record = {**identity, "seeds": seeds,
+              "created": prev.get("created", time.strftime("%Y-%m-%d %H:%M:%S")),
               "updated": time.strftime("%Y-%m-%d %H:%M:%S")}
     write_json(marker, record)
     return out
@@ -155,6 +161,13 @@ def run_sweep(
                 needs[k].append(bkey)
                 banks.setdefault(bkey, payload)
     bank_dir = cache_dir / "banks"
+    summary.corrupt_banks = [b for b in banks if (bank_dir / b / "summary.json").is_file()
+                             and bank_problem(bank_dir / b) is not None]
+    for b in summary.corrupt_banks:  # retrained below, like a bank never trained
+        tqdm.write(f"cached generator bank {b} is corrupt ({bank_problem(bank_dir / b)}); "
+                   "retraining it", file=sys.stderr)
+        for name in ("summary.json", "bank.pt"):
+            (bank_dir / b / name).unlink(missing_ok=True)
     bank_todo = {b: p for b, p in banks.items() if not (bank_dir / b / "summary.json").is_file()}
 
     bar = tqdm(total=len(bank_todo) + len(todo), desc=f"sweep {out.name}", disable=not progress,
