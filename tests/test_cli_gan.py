@@ -109,7 +109,7 @@ def test_train_gan_then_generate(tmp_path, capsys):
         == 2
     )
     err = capsys.readouterr().err
-    assert "exists" in err and "classes [2]" in err
+    assert "already exist" in err and "classes [2]" in err
 
 
 @pytest.mark.parametrize("kind", ["gan", "dcgan"])

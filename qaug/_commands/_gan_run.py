@@ -289,7 +289,8 @@ def run_generate(
     existing = [str(p) for p in (out, png) if p.exists()]
     if existing and not overwrite:  # the grid beside it too (e.g. train-gan's samples.png)
         raise FileExistsError(
-            f"{' and '.join(map(repr, existing))} exist(s) (generate writes {out.name} and "
+            f"{' and '.join(map(repr, existing))} already exist{'s' * (len(existing) == 1)} "
+            f"(generate writes {out.name} and "
             f"{png.name}); pass --overwrite to replace them or choose another --out."
         )
     noise_model = NoiseConfig(generator=noise or "").model("generator")
