@@ -49,3 +49,9 @@ def test_notebook_cells_run_in_order():
             src = src.replace("TrainConfig(epochs=30)", "TrainConfig(epochs=2)")
             exec(compile(src, "quickstart.ipynb", "exec"), namespace)  # our own notebook
     assert len(namespace["before"]) == 3
+
+
+def test_cluster_sweep_matches_the_local_pool(tmp_path):
+    pytest.importorskip("ray")
+    n_runs, same = _load("cluster_sweep.py")["main"](None, str(tmp_path), seeds=(0,))
+    assert n_runs > 0 and same

@@ -176,7 +176,9 @@ class RayExecutor:
 
         def connect() -> None:
             try:
-                self._ray.init(address=address, **kwargs)
+                # "local": always a new private instance, even if this machine has a cluster
+                # (or a stale record of one, which address=None would try to join).
+                self._ray.init(address="local" if address is None else address, **kwargs)
             except BaseException as e:  # noqa: BLE001 - re-raised in the caller
                 box["error"] = e
 
