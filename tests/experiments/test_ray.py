@@ -290,3 +290,18 @@ def test_node_with_other_versions_is_refused_naming_both(cluster, tmp_path):
 
         ray.shutdown()
         cluster.remove_node(node)
+
+
+@pytest.mark.ray
+def test_address_that_is_not_ray_times_out_with_a_clear_error(cluster):
+    # Last in the file: the abandoned connection attempt may linger in this process.
+    import socket
+
+    with socket.socket() as srv:  # accepts TCP connections but speaks no Ray
+        srv.bind(("127.0.0.1", 0))
+        srv.listen()
+        address = f"127.0.0.1:{srv.getsockname()[1]}"
+        started = time.perf_counter()
+        with pytest.raises(ConnectionError, match=rf"Ray did not connect to '{address}' within 3 s"):
+            RayExecutor(address, connect_timeout_s=3)
+        assert time.perf_counter() - started < 10
