@@ -53,7 +53,13 @@ class Shared:
         return self.value
 
 
-def _init_worker() -> None:
+def _init_worker(parent_pid: int | None = None) -> None:
+    # A worker ends with the driver (even a kill -9 of it): see qaug._process.die_with_parent.
+    from qaug._process import die_with_parent
+
+    # spawn: the driver is the parent; forkserver: the fork server is, and it ends with the
+    # driver (it exits when its pipe from the driver closes).
+    die_with_parent(parent_pid if parent_pid is not None else os.getppid())
     # Several workers share few cores: one torch thread each avoids oversubscription, which
     # at these small tensor sizes costs more than it gains.
     import torch
@@ -66,7 +72,9 @@ class LocalExecutor:
     """Run tasks in this process (``jobs=1``) or in a local pool of ``jobs`` processes.
 
     Workers start with the ``spawn`` (default) or ``forkserver`` context, never ``fork``: a
-    forked child inherits torch's thread pools and locks, which can deadlock.
+    forked child inherits torch's thread pools and locks, which can deadlock. Workers end
+    with the driver, even when it is killed with ``kill -9`` (``qaug._process.die_with_parent``:
+    ``prctl(PR_SET_PDEATHSIG)`` on Linux, a parent-pid watchdog thread elsewhere).
 
     Args:
         jobs: worker processes; 1 runs everything in the calling process (no pickling).
@@ -103,7 +111,9 @@ class LocalExecutor:
             # One pool for every map call: each worker pays the imports and the first data
             # load (a few seconds) once per sweep, not once per phase.
             ctx = multiprocessing.get_context(self.context)
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=ctx, initializer=_init_worker)
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=ctx, initializer=_init_worker,
+                                             initargs=(os.getpid() if self.context == "spawn"
+                                                       else None,))
         # Submit in the given order (the sweep puts the longest tasks first).
         pending = {self._pool.submit(fn, item) for item in items}
         try:
