@@ -177,3 +177,16 @@ def test_diagram_of_qgan_shows_each_sub_generator(ckpt, tmp_path):
     assert _export(ckpt["qgan"], "diagram", out, "--class", "0") == 0
     text = out.read_text()
     assert [f"sub-generator {g}:" in text for g in range(4)] == [True] * 4
+
+
+@pytest.mark.parametrize("kind", ["pqwgan", "mosaiq", "latent"])
+def test_diagram_of_every_quantum_generator_kind(kind, tmp_path, capsys):
+    bank = tmp_path / kind
+    assert main(["train-gan", "--dry-run", "--no-progress", "--generator", kind, "--classes", "0", "1",
+                 "--out", str(bank)]) == 0
+    out = tmp_path / f"{kind}.txt"
+    assert _export(bank / "checkpoint.pt", "diagram", out, "--class", "1") == 0
+    text = out.read_text()
+    assert "sub-generator 0:" in text and "0: ─RY(" in text
+    assert _export(bank / "checkpoint.pt", "qasm", tmp_path / "x.qasm", "--class", "1") == 2
+    assert "--format diagram only" in capsys.readouterr().err

@@ -29,12 +29,16 @@ from qaug.models import (
     to_qasm,
 )
 from qaug.models._export import _circuit_ops, _spec
+from qaug.models._latent import LatentCircuits
+from qaug.models._mosaiq import MosaiQCircuits
+from qaug.models._pqwgan import PQWGANCircuits
 from qaug.train import ClassGenerators
 
 __all__ = ["ExportTarget", "load_target", "write_export", "pennylane_script", "FORMATS"]
 
 FORMATS = EXPORT_FORMATS
 _QUANTUM = (VQCLayer, PatchQuantumGenerator)  # ReuploadingVQCLayer, QuanvCircuit subclass VQCLayer
+_DIAGRAM_ONLY = (PQWGANCircuits, MosaiQCircuits, LatentCircuits)  # --format diagram only
 _GATES = {"ry": "RY", "rz": "RZ", "cx": "CNOT", "cz": "CZ"}
 
 
@@ -54,7 +58,8 @@ class ExportTarget:
 
 
 def _quantum_layer(module: nn.Module, what: str) -> tuple[str, nn.Module]:
-    found = [(name, m) for name, m in module.named_modules() if isinstance(m, _QUANTUM)]
+    found = [(name, m) for name, m in module.named_modules()
+             if isinstance(m, _QUANTUM + _DIAGRAM_ONLY)]
     if not found:
         raise ValueError(
             f"{what} has no quantum layer (VQCLayer, ReuploadingVQCLayer, QuanvCircuit or "
@@ -239,7 +244,12 @@ def write_export(target: ExportTarget, fmt: str, out: str | Path, *,
         raise FileExistsError(f"{str(out)!r} exists; pass --overwrite to replace it or choose "
                               "another --out.")
     layer = target.layer
-    if isinstance(layer, PatchQuantumGenerator):
+    if isinstance(layer, _DIAGRAM_ONLY) and fmt != "diagram":
+        raise ValueError(f"the {type(layer).__name__} circuit is exported as --format diagram only; "
+                         "qasm and pennylane cover the classifiers and the qgan generator.")
+    if isinstance(layer, _DIAGRAM_ONLY):
+        pass  # to_diagram checks --sub-generator
+    elif isinstance(layer, PatchQuantumGenerator):
         n_gen = layer.n_generators
         if sub_generator is None and fmt == "qasm" and n_gen > 1:
             raise ValueError(f"this generator has {n_gen} sub-generators and one QASM program "

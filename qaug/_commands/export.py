@@ -21,7 +21,8 @@ several sub-generators needs ``--sub-generator G``); ``--format pennylane`` writ
 Python script that rebuilds the circuit in PennyLane with the trained weights as literals and,
 run, prints the layer's output for the sample and checks it against qaug's own;
 ``--format diagram`` writes a text circuit diagram (``qaug.models.to_diagram``; no PennyLane
-needed) of the same gates, and prints it.
+needed) of the same gates, and prints it; it also draws the circuits of the ``pqwgan``,
+``mosaiq`` and ``latent`` generator banks (which qasm and pennylane do not export).
 """
 
 from __future__ import annotations

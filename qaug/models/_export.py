@@ -89,10 +89,54 @@ def _spec(layer: object, sub_generator: int | None, *, one: bool) -> _Spec:
     raise TypeError(f"layer must be a {_SUPPORTED}; got {type(layer).__name__}.{hint}")
 
 
+def _diagram_spec(layer: object, sub_generator: int | None) -> _Spec:
+    """``_spec``, plus the circuits of the pqwgan, mosaiq and latent generators (diagrams only)."""
+    from qaug.models._latent import LatentCircuits
+    from qaug.models._mosaiq import MosaiQCircuits
+    from qaug.models._pqwgan import PQWGANCircuits
+
+    kinds = {PQWGANCircuits: "pqwgan", MosaiQCircuits: "mosaiq", LatentCircuits: "latent"}
+    kind = next((k for cls, k in kinds.items() if isinstance(layer, cls)), None)
+    if kind is None:
+        return _spec(layer, sub_generator, one=False)
+    n_gen = layer.n_generators
+    if sub_generator is not None and (isinstance(sub_generator, bool) or not isinstance(
+            sub_generator, int) or not 0 <= sub_generator < n_gen):
+        raise ValueError(f"sub_generator must be between 0 and n_generators - 1 = {n_gen - 1}; "
+                         f"got {sub_generator!r}.")
+    chosen = range(n_gen) if sub_generator is None else [sub_generator]
+    weights = layer.weights.detach().to("cpu", torch.float64)
+    return _Spec(kind, type(layer).__name__, layer.n_qubits, False,
+                 getattr(layer, "n_ancillas", 0), tuple(weights[g].tolist() for g in chosen))
+
+
 def _circuit_ops(spec: _Spec, angles: Sequence[Any], weights: list) -> Iterator[tuple]:
     """Gates ``(name, angle or None, wires)`` of one circuit; ``angles[i]`` encodes wire i."""
     n = spec.n_qubits
-    if spec.kind == "vqc":
+    if spec.kind == "pqwgan":  # RY(z); per layer Rot = RZ(omega) RY(theta) RZ(phi), CNOT ladder
+        for i in range(n):
+            yield "ry", angles[i], (i,)
+        for w in weights:  # w: (n, 3)
+            for i in range(n):
+                yield "rz", w[i][0], (i,)
+                yield "ry", w[i][1], (i,)
+                yield "rz", w[i][2], (i,)
+            for i in range(n - 1):
+                yield "cx", None, (i, i + 1)
+        return
+    if spec.kind == "mosaiq":  # RY(z) RX(z); per layer RY, CZ chain; X-basis readout
+        for i in range(n):
+            yield "ry", angles[i], (i,)
+            yield "rx", angles[i], (i,)
+        for w in weights:  # w: (n,)
+            for i in range(n):
+                yield "ry", w[i], (i,)
+            for a, b in chain_czs(n):
+                yield "cz", None, (a, b)
+        for i in range(n):
+            yield "h", None, (i,)
+        return
+    if spec.kind in ("vqc", "latent"):
         for layer, w in enumerate(weights):  # w: (n, 2)
             if layer == 0 or spec.reupload:
                 for i in range(n):
@@ -332,7 +376,7 @@ def to_diagram(layer: Any, x: Any, *, sub_generator: int | None = None, decimals
         >>> print(to_diagram(layer, [0.5, 1.0]).splitlines()[0])
         0: ─RY(0.50)─RY(3.12)─RZ(4.83)─●─
     """
-    spec = _spec(layer, sub_generator, one=False)
+    spec = _diagram_spec(layer, sub_generator)
     n = spec.n_qubits
     angles = _as_angles(x, n, batched=False)
     if not torch.isfinite(angles).all():
@@ -347,7 +391,7 @@ def to_diagram(layer: Any, x: Any, *, sub_generator: int | None = None, decimals
         for name, angle, wires in _circuit_ops(spec, angles.tolist(), weights):
             lo, hi = min(wires), max(wires)
             col = max(free_from[lo : hi + 1])
-            if angle is None:
+            if angle is None and len(wires) == 2:
                 while col in two_qubit_cols:
                     col += 1
                 two_qubit_cols.add(col)
@@ -355,6 +399,8 @@ def to_diagram(layer: Any, x: Any, *, sub_generator: int | None = None, decimals
                 columns.append({})
             if angle is not None:
                 columns[col][wires[0]] = f"{name.upper()}({angle:.{decimals}f})"
+            elif len(wires) == 1:
+                columns[col][wires[0]] = name.upper()
             else:
                 marks = ("●", "X") if name == "cx" else ("●", "●")
                 for w in range(lo + 1, hi):

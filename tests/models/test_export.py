@@ -267,3 +267,55 @@ def test_to_diagram_bad_input():
         to_diagram(layer, [0.1, 0.2, 0.3])
     with pytest.raises(ValueError, match="finite"):
         to_diagram(layer, [float("nan"), 0.2])
+
+
+def _simulate_ops(spec, x, weights):
+    """Run the exported gate list on qaug's gate functions: the final state (1, 2, ..., 2)."""
+    import math as _m
+
+    from qaug.models._export import _circuit_ops
+    from qaug.quantum import apply_matrix, cnot, cz, rx, ry, rz, zero_state
+
+    state = zero_state(1, spec.n_qubits, dtype=torch.complex128)
+    h = torch.tensor([[1, 1], [1, -1]], dtype=torch.complex128) / _m.sqrt(2)
+    for name, angle, wires in _circuit_ops(spec, x.tolist(), weights):
+        if name in ("ry", "rz", "rx"):
+            state = {"ry": ry, "rz": rz, "rx": rx}[name](state, torch.tensor(angle, dtype=torch.float64),
+                                                          wires[0])
+        elif name == "cx":
+            state = cnot(state, *wires)
+        elif name == "cz":
+            state = cz(state, *wires)
+        else:
+            state = apply_matrix(state, h, [wires[0]])
+    return state
+
+
+@pytest.mark.parametrize("kind", ["pqwgan", "mosaiq", "latent"])
+def test_diagram_gate_lists_of_the_generator_kinds_reproduce_their_circuits(kind):
+    from qaug.models import GANConfig, build_gan, to_diagram
+    from qaug.models._export import _diagram_spec
+    from qaug.quantum import expval_z, probabilities
+
+    G, _ = build_gan(kind, 8, GANConfig(kind=kind), generator=torch.Generator().manual_seed(0))
+    circuits = next(m for m in G.modules() if getattr(m, "is_quantum", False) and hasattr(m, "n_generators"))
+    z = G.sample_latent(1, torch.Generator().manual_seed(1)).double()[0]  # (n_qubits,)
+    spec = _diagram_spec(circuits, None)
+    w = circuits.weights.detach().double()
+    for g, weights in enumerate(spec.weights):
+        state = _simulate_ops(spec, z, weights)
+        if kind == "pqwgan":
+            from qaug.quantum import pqwgan_probabilities
+
+            torch.testing.assert_close(probabilities(state)[0], pqwgan_probabilities(z[None], w)[g, 0])
+        elif kind == "mosaiq":
+            from qaug.quantum import mosaiq_expvals
+
+            torch.testing.assert_close(expval_z(state)[0], mosaiq_expvals(z[None], w)[g, 0])
+        else:
+            from qaug.models._latent import latent_expvals
+
+            q = circuits.n_qubits
+            torch.testing.assert_close(expval_z(state)[0], latent_expvals(z[None], w)[0, g * q:(g + 1) * q])
+    text = to_diagram(circuits, z)
+    assert text.count("sub-generator") == circuits.n_generators
