@@ -11,8 +11,9 @@ discriminator and generator updates (SGD), against the same steps jitted in JAX/
 References (``_references``): TensorCircuit-NG, ``jax.jit(jax.value_and_grad(...))`` of the
 batch sum of a ``jax.vmap``-ped one-sample circuit, complex64; PennyLane default.qubit (torch,
 backprop, broadcast over the batch). Before timing, every reference's loss and gradients are
-checked against qaug's (max abs difference printed). Each cell is timed in interleaved rounds,
-median reported; one torch thread and one XLA thread. JAX compile time is excluded (it is
+checked against qaug's (max abs difference printed). Each cell is timed in interleaved rounds;
+medians and fastest rounds are reported (PASS needs both ratios on target); one torch thread and
+one XLA thread. JAX compile time is excluded (it is
 reported separately). Targets: qaug >= 1.5x faster than TensorCircuit-NG and >= 10x faster
 than PennyLane at every size.
 
@@ -57,7 +58,9 @@ QUICK_PATCH = (1, 32)
 def median_times(steps: dict, repeats: int, warmup: int = 2, budget_s: float = 20.0) -> dict:
     """Median seconds per call of each step, timed in interleaved rounds (fair under drifting load).
 
-    Stops early (at least 3 rounds) once ``budget_s`` is spent. Returns ``{name: seconds}``.
+    Stops early (at least 3 rounds) once ``budget_s`` is spent. Returns ``{name: median}`` and
+    ``{name + "_min": fastest round}`` (seconds): on a loaded machine the fastest round is the
+    closer estimate of the idle time.
     """
     for step in steps.values():
         for _ in range(warmup):
@@ -71,7 +74,9 @@ def median_times(steps: dict, repeats: int, warmup: int = 2, budget_s: float = 2
             times[name].append(time.perf_counter() - t0)
         if r >= 2 and time.perf_counter() - start > budget_s:
             break
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    out = {name: statistics.median(ts) for name, ts in times.items()}
+    out.update({f"{name}_min": min(ts) for name, ts in times.items()})
+    return out
 
 
 def _jax_timer(fn, *args):
@@ -144,10 +149,12 @@ def patch_cell(qml, batch: int, repeats: int) -> dict:
 
 def _row(case: str, r: dict) -> tuple[str, bool]:
     tc_ratio, pl_ratio = r["tc"] / r["qaug"], r["pl"] / r["qaug"]
-    ok = tc_ratio >= TARGETS["tc"] and pl_ratio >= TARGETS["pl"]
-    line = (f"{case:22s} {r['qaug'] * 1e3:9.3f} {r['tc'] * 1e3:9.3f} {r['pl'] * 1e3:10.3f} "
-            f"{tc_ratio:8.2f}x {pl_ratio:8.1f}x {r['compile']:8.1f} {r['err']:9.1e}  "
-            f"{'PASS' if ok else 'FAIL'}")
+    tc_min, pl_min = r["tc_min"] / r["qaug_min"], r["pl_min"] / r["qaug_min"]
+    ok = min(tc_ratio, tc_min) >= TARGETS["tc"] and min(pl_ratio, pl_min) >= TARGETS["pl"]
+    line = (f"{case:20s} {r['qaug'] * 1e3:8.3f} {r['tc'] * 1e3:8.3f} {r['pl'] * 1e3:9.2f} "
+            f"{tc_ratio:7.2f}x {pl_ratio:7.1f}x | {r['qaug_min'] * 1e3:8.3f} "
+            f"{r['tc_min'] * 1e3:8.3f} {tc_min:7.2f}x {pl_min:7.1f}x | {r['compile']:6.1f} "
+            f"{r['err']:8.1e} {'PASS' if ok else 'FAIL'}")
     return line, ok
 
 
@@ -171,8 +178,10 @@ def main(argv=None) -> int:
           f"TensorCircuit-NG {tc.__version__}, PennyLane {qml.__version__}; median of up to "
           f"{args.repeats} interleaved rounds; load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} CPUs")
-    header = (f"{'case':22s} {'qaug ms':>9s} {'TC ms':>9s} {'PL ms':>10s} {'TC/qaug':>9s} "
-              f"{'PL/qaug':>9s} {'jit s':>8s} {'max diff':>9s}")
+    header = (f"{'':20s} {'--- medians (ms) and ratios':36s}   | {'--- fastest rounds':34s} |\n"
+              f"{'case':20s} {'qaug':>8s} {'TC':>8s} {'PL':>9s} {'TC/qaug':>8s} {'PL/qaug':>8s} | "
+              f"{'qaug':>8s} {'TC':>8s} {'TC/qaug':>8s} {'PL/qaug':>8s} | {'jit s':>6s} "
+              f"{'max diff':>8s}")
     print(header)
     failed = 0
     if "vqc" in args.only:

@@ -27,7 +27,13 @@ from qaug._registry import QUALITY_METRICS
 from qaug._seed import child_seed, make_generator
 from qaug.data import DatasetSplits, load_dataset_from_config
 from qaug.experiments._config import ExperimentConfig, bank_key
-from qaug.train import ClassGenerators, QualityEvaluator, fit_class_generators, iterations_to_target
+from qaug.train import (
+    ClassGenerators,
+    QualityEvaluator,
+    fit_class_generators,
+    iterations_to_target,
+    shared_feature_extractor,
+)
 
 __all__ = ["ensure_bank", "train_bank_files", "obtain_bank", "bank_problem",
            "bank_summary", "generator_metrics",
@@ -117,9 +123,11 @@ def obtain_bank(config: ExperimentConfig, kind: str, cache_dir: str | Path | Non
     data = data if data is not None else load_dataset_from_config(config.data, config.seed)
     start = time.perf_counter()
     # The same child seed fit_class_generators would use, with the configured epochs.
-    evaluator = QualityEvaluator(data.train.x, data.train.y,
-                                 seed=child_seed(config.seed, "quality"),
-                                 epochs=config.quality.extractor_epochs)
+    # The extractor is shared by the banks of one seed trained in this process (exact reuse).
+    q_seed = child_seed(config.seed, "quality")
+    extractor = shared_feature_extractor(data.train.x, data.train.y, seed=q_seed,
+                                         epochs=config.quality.extractor_epochs)
+    evaluator = QualityEvaluator(data.train.x, data.train.y, seed=q_seed, extractor=extractor)
     bank = fit_class_generators(
         kind, data.train.x, data.train.y, getattr(config.gan, kind),
         getattr(config.adversarial, kind), seed=config.seed, quality=evaluator,

@@ -15,7 +15,15 @@ from ._fit_generators import fit_class_generators
 from ._generators import ClassGenerators
 from ._metrics import frechet_distance, median_bandwidth, mmd_rbf, ndb_jsd, precision_recall
 from ._protocol import PROTOCOL_METRICS, SampleProtocol, train_small_classifier
-from ._quality import FeatureExtractor, QualityEvaluator, diversity, fid, iterations_to_target, kid
+from ._quality import (
+    FeatureExtractor,
+    QualityEvaluator,
+    diversity,
+    fid,
+    iterations_to_target,
+    kid,
+    shared_feature_extractor,
+)
 from ._train_config import TrainConfig
 
 __all__ = [
@@ -40,6 +48,7 @@ __all__ = [
     "fit_class_generators",
     "QualityEvaluator",
     "FeatureExtractor",
+    "shared_feature_extractor",
     "kid",
     "fid",
     "diversity",

@@ -21,6 +21,7 @@ Instead a small CNN is trained, seeded, on the real training data; its penultima
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -34,6 +35,7 @@ from qaug.models._init import make_conv2d, make_linear
 __all__ = [
     "FeatureExtractor",
     "QualityEvaluator",
+    "shared_feature_extractor",
     "kid",
     "fid",
     "frechet_from_moments",
@@ -207,6 +209,29 @@ class FeatureExtractor:
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
         """Reference-classifier probabilities ``(n, k + 1)``; the last column is "unstructured"."""
         return torch.softmax(self.net.head(self.net.body(x.detach().float().cpu())), dim=1)
+
+
+_SHARED: dict[tuple, FeatureExtractor] = {}
+_SHARED_MAX = 8
+
+
+def shared_feature_extractor(
+    real_x: torch.Tensor, real_y: torch.Tensor, *, seed: int, epochs: int = 40
+) -> FeatureExtractor:
+    """A ``FeatureExtractor`` trained once per process for the same data, seed and epochs.
+
+    Training is deterministic, so reusing it is exact: the generator banks of one seed (qgan,
+    gan, dcgan, ...) share one extractor instead of each training its own. The last
+    ``_SHARED_MAX`` extractors are kept.
+    """
+    x, y = _check_xy(real_x, real_y)
+    digest = hashlib.sha256(x.numpy().tobytes() + y.numpy().tobytes()).hexdigest()
+    key = (digest, tuple(x.shape), int(seed), int(epochs))
+    if key not in _SHARED:
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.pop(next(iter(_SHARED)))
+        _SHARED[key] = FeatureExtractor(x, y, seed=seed, epochs=epochs)
+    return _SHARED[key]
 
 
 def _check_xy(x, y) -> tuple[torch.Tensor, torch.Tensor]:

@@ -147,3 +147,15 @@ def test_iterations_to_target():
     assert iterations_to_target(h, "fid", 3.0, higher_is_better=True) == 0
     with pytest.raises(ValueError, match="not in the history"):
         iterations_to_target(h, "sharpness", 1.0)
+
+
+def test_shared_feature_extractor_is_reused_and_exact():
+    from qaug.train import FeatureExtractor, shared_feature_extractor
+
+    g = torch.Generator().manual_seed(5)
+    x, y = torch.rand(20, 1, 8, 8, generator=g), torch.arange(20) % 2
+    a = shared_feature_extractor(x, y, seed=3, epochs=1)
+    assert shared_feature_extractor(x.clone(), y.clone(), seed=3, epochs=1) is a
+    assert shared_feature_extractor(x, y, seed=4, epochs=1) is not a
+    fresh = FeatureExtractor(x, y, seed=3, epochs=1)
+    assert torch.equal(a.features(x), fresh.features(x))
