@@ -114,3 +114,22 @@ def test_config_file_then_flags_then_overrides(tmp_path, capsys):
 def test_run_takes_seed(tmp_path, capsys):
     cfg = _printed(["run", "--preset", "demo", "--seed", "4", "--print-config"], capsys)
     assert cfg["seed"] == 4
+
+
+@pytest.mark.parametrize("command", ["run", "train-gan", "augment"])
+def test_a_loss_override_brings_that_loss_defaults(command, capsys):
+    cfg = _printed([command, "--adversarial.qgan.loss=wgan-gp", "--print-config"], capsys)
+    assert cfg["adversarial"]["qgan"]["n_critic"] == 5  # WGAN-GP's critic steps
+    assert cfg["adversarial"]["gan"]["loss"] == "bce" and cfg["adversarial"]["gan"]["n_critic"] == 1
+    cfg = _printed([command, "--adversarial.loss=wgan-gp", "--adversarial.n_critic=3",
+                    "--print-config"], capsys)
+    assert {v["loss"] for v in cfg["adversarial"].values()} == {"wgan-gp"}
+    assert {v["n_critic"] for v in cfg["adversarial"].values()} == {3}  # overrides still win
+
+
+def test_dry_run_caps_never_raise_a_budget(capsys):
+    cfg = _printed(["train-classifier", "--epochs", "0", "--n-train", "3", "--dry-run",
+                    "--print-config"], capsys)
+    assert cfg["train"]["epochs"] == 0 and cfg["data"]["n_train_per_class"] == 3
+    cfg = _printed(["train-classifier", "--dry-run", "--print-config"], capsys)
+    assert cfg["train"]["epochs"] == 1 and cfg["data"]["n_train_per_class"] == 5

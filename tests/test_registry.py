@@ -97,3 +97,11 @@ def test_help_and_registry_do_not_import_torch():
             "import qaug._registry; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_readme_lists_every_preset_and_classifier():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for name in reg.PRESETS + reg.CLASSIFIERS:
+        assert f"{name}," in readme or f"{name}`" in readme, name

@@ -9,7 +9,7 @@ __all__ = ["add_pixel_max_arg", "add_output_args", "add_seed_arg", "add_device_a
 
 CONFIG_EPILOG = (
     "Config: the same sections in every command and in Python (seed, data, classifier, train, "
-    "augment, gan.<kind>, adversarial.<kind>, quality). Any field can be set as "
+    "augment, gan.<kind>, adversarial.<kind>, quality, noise). Any field can be set as "
     "--section.key=value; in gan / adversarial a key without a kind (--adversarial.lr_g=0.1) "
     "sets it for every kind. Order: defaults < --config FILE < flags < --dry-run < overrides. "
     "--print-config prints the resolved config as JSON (reload it with --config FILE.json)."

@@ -30,7 +30,7 @@ def flag_values(args, flag_keys: dict[str, str | tuple[str, ...]]) -> dict[str, 
 
 def resolve_config(args, default: Any, flag_keys: dict[str, str | tuple[str, ...]], *,
                    extra_flags: dict[str, Any] | Callable[[Any], dict[str, Any]] | None = None,
-                   dry_run: list[str] | tuple[str, ...] = ()) -> Any:
+                   dry_run: list[str] | tuple[str, ...] = (), base: Any = None) -> Any:
     """The resolved config of a command.
 
     Args:
@@ -42,9 +42,13 @@ def resolve_config(args, default: Any, flag_keys: dict[str, str | tuple[str, ...
             function of the config before the flags that returns them.
         dry_run: caps applied with ``--dry-run`` (``"train.epochs=1"``: at most 1 epoch; a
             non-numeric value is set), before the user's own overrides.
+        base: the config to start from instead of ``default`` / the --config file (e.g. a
+            preset's setting).
     """
     cfg = default
-    if getattr(args, "config", None):
+    if base is not None:
+        cfg = base
+    elif getattr(args, "config", None):
         cfg = config_from_dict(type(default), load_config_file(args.config))
     cfg = _loss_tuned(cfg, args.overrides or [])
     if callable(extra_flags):

@@ -115,13 +115,12 @@ def register(subparsers) -> None:
 def _cmd_run(args) -> int:
     import dataclasses
 
-    from qaug._config import apply_overrides, config_to_dict
+    from qaug._commands._resolve import resolve_config
+    from qaug._config import config_to_dict
     from qaug._io import prepare_output_dir, run_info, write_json
-    from qaug.experiments import load_experiment_config, load_sweep_config, run_experiment
+    from qaug.experiments import ExperimentConfig, load_sweep_config, run_experiment
 
-    overrides = list(args.overrides or [])
-    if args.dry_run:  # the same budgets as reproduce --dry-run; the user's overrides still win
-        overrides = dry_run_overrides() + overrides
+    base = None
     if args.preset:
         sweep = load_sweep_config(args.preset)
         setting = args.setting or next(iter(sweep.settings))
@@ -130,14 +129,12 @@ def _cmd_run(args) -> int:
                              f"{list(sweep.settings)}.")
         from qaug.experiments._config import merge_overrides
 
-        cfg = merge_overrides(sweep.base, sweep.settings[setting])
-        cfg = apply_overrides(cfg, overrides) if overrides else cfg
-    else:
-        if args.setting:
-            raise ValueError("--setting needs --preset.")
-        cfg = load_experiment_config(args.config, overrides)
-    if args.seed is not None:
-        cfg = dataclasses.replace(cfg, seed=args.seed)
+        base = merge_overrides(sweep.base, sweep.settings[setting])
+    elif args.setting:
+        raise ValueError("--setting needs --preset.")
+    # the same budgets as reproduce --dry-run (as caps); the user's overrides still win
+    cfg = resolve_config(args, ExperimentConfig(), {"seed": "seed"}, dry_run=dry_run_overrides(),
+                         base=base)
     cfg = dataclasses.replace(cfg)  # re-run the checks of the final config
     if args.print_config:
         from qaug._commands._resolve import print_config
