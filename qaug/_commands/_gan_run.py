@@ -126,9 +126,9 @@ def config_from_args(args) -> GanRunConfig:
     # Honour explicit choices: with gan.n_generators a post-network fills the rest of the
     # image; with gan.post_hidden nothing is adjusted (GANConfig/build_gan then check it).
     keys = [o.lstrip("-").split("=")[0] for o in args.overrides]
-    gens_set = any(k.startswith("gan.") and k.endswith(".n_generators") or k == "gan.n_generators"
-                   for k in keys)
-    post_set = any(k.startswith("gan.") and k.endswith("post_hidden") for k in keys)
+    # gan.n_generators / gan.qgan.n_generators (and the same for post_hidden)
+    gens_set = any(k.startswith("gan.") and k.endswith(".n_generators") for k in keys)
+    post_set = any(k.startswith("gan.") and k.endswith(".post_hidden") for k in keys)
     if not post_set:
         qgan = fit_qgan_to_image(cfg.gan.qgan, cfg.data.image_size, grow_generators=not gens_set)
         cfg = dataclasses.replace(cfg, gan=dataclasses.replace(cfg.gan, qgan=qgan))
