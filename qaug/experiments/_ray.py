@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from qaug.experiments._executor import TaskLost, _init_worker
+from qaug.experiments._executor import TaskLost
 
 __all__ = ["RayExecutor", "ClusterMismatchError", "task_resources"]
 
@@ -46,7 +46,11 @@ def _import_ray():
 
 def qaug_task(fn: Callable[[Any], Any], item: Any) -> Any:
     """What a Ray worker runs for one item (the process shows as ``ray::qaug_task``)."""
-    _init_worker()  # one torch thread, as --jobs 1 and the local pool: same floats
+    # One torch thread, as --jobs 1 and the local pool: the same floats. (Ray ends its
+    # workers itself when the driver or the node goes.)
+    import torch
+
+    torch.set_num_threads(1)
     return fn(item)
 
 
