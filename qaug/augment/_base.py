@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 
 from qaug.augment._dataset import AugmentedDataset, count_sources
 from qaug.augment._strategy import STRATEGY_NAMES, resolve_sampling_strategy
@@ -76,8 +77,13 @@ def check_X_y(X: Any, y: Any, name: str = "X") -> tuple[torch.Tensor, np.ndarray
     return x, yy.astype(np.int64)
 
 
-class BaseAugmenter:
+class BaseAugmenter(BaseEstimator):
     """Base class of the samplers (do not use directly).
+
+    A scikit-learn estimator: ``get_params(deep=...)``, ``set_params``, ``sklearn.base.clone``
+    and ``GridSearchCV`` work, and an imbalanced-learn ``Pipeline`` runs it as a sampler
+    (only during ``fit``). ``X`` may also be flat, ``(N, H*W)`` with a square number of
+    features (as scikit-learn pipelines pass images); the output is then flat too.
 
     Subclasses set ``_parameter_constraints`` and implement
     ``_fit_resample(x, y, generator, **fit_params) -> (x_new, y_new, sources_new, indices_new)``
@@ -101,13 +107,7 @@ class BaseAugmenter:
     def _check_params(self, x: torch.Tensor, y: np.ndarray) -> None:
         """Cross-parameter checks that one table row cannot express (override in subclasses)."""
 
-    def get_params(self) -> dict[str, Any]:
-        """Constructor arguments as a dict (sklearn style)."""
-        return {k: getattr(self, k) for k in self._parameter_constraints}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
+    _estimator_type = "sampler"
 
     def fit_resample(self, X: Any, y: Any, **fit_params: Any) -> tuple[Any, Any]:
         """Resample: return the originals followed by the new samples.
@@ -123,6 +123,11 @@ class BaseAugmenter:
             dtype and device as ``X``/``y``; ``X_res[:N]`` equals ``X`` exactly.
         """
         validate_params(self, self._parameter_constraints)
+        flat = _flat_side(X)
+        if flat is not None:  # (N, H*W) -> (N, 1, H, W); the result is flattened back
+            X_img = _unflatten(X, flat)
+            x_res, y_res = self.fit_resample(X_img, y, **_unflatten_fit_params(fit_params, flat))
+            return _flatten(x_res), y_res
         x, labels = check_X_y(X, y)
         self._check_params(x, labels)
         self.sampling_strategy_ = resolve_sampling_strategy(self.sampling_strategy, labels)
@@ -187,3 +192,27 @@ def _as_output_labels(y: Any, y_new: torch.Tensor) -> Any:
         return torch.cat([y.detach(), y_new.to(device=y.device, dtype=y.dtype)])
     arr = np.asarray(y)
     return np.concatenate([arr, y_new.numpy().astype(arr.dtype)])
+
+
+def _flat_side(X: Any) -> int | None:
+    """The image side of a flat ``(N, H*W)`` array or tensor with square ``H*W``, else None."""
+    shape = getattr(X, "shape", None)
+    if shape is None or len(shape) != 2 or shape[1] < 4:
+        return None
+    side = int(round(float(shape[1]) ** 0.5))
+    return side if side * side == shape[1] else None
+
+
+def _unflatten(X: Any, side: int) -> Any:
+    return X.reshape(X.shape[0], side, side)  # (N, H*W) -> (N, H, W), numpy or torch
+
+
+def _flatten(X: Any) -> Any:
+    return X.reshape(X.shape[0], -1)  # (N, H, W) -> (N, H*W)
+
+
+def _unflatten_fit_params(fit_params: dict, side: int) -> dict:
+    out = dict(fit_params)
+    if out.get("X_val") is not None and _flat_side(out["X_val"]) == side:
+        out["X_val"] = _unflatten(out["X_val"], side)
+    return out

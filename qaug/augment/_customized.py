@@ -100,6 +100,11 @@ class CustomizedAugmenter(BaseAugmenter):
         "random_state": RANDOM_STATE_CONSTRAINT,
     }
 
+    # scikit-learn metadata routing: inside an imbalanced-learn Pipeline (with
+    # sklearn.set_config(enable_metadata_routing=True)), fit(X, y, X_val=..., y_val=...)
+    # reaches this sampler's fit_resample without a set_fit_resample_request call.
+    __metadata_request__fit_resample = {"X_val": True, "y_val": True}  # noqa: RUF012
+
     def __init__(
         self, *, sampling_strategy: Any = 100, budget: int | None = None, classifier: Any = None,
         classifier_factory: Any = None, train_config: Any = None, generators: Any = None,
