@@ -194,10 +194,13 @@ def test_real_classifier_and_generators_on_mnist(mnist):
 
 @pytest.mark.slow
 def test_scarce_class_gets_the_largest_share_on_mnist(tmp_path):
-    """The issue's setting from the CLI: 100 training images of digits 0 and 1, 20 of digit 2.
+    """A data-scarce class from the CLI: 100 training images of digits 0 and 1, 5 of digit 2.
 
-    Measured once (qgan, same command): HQCNN validation accuracy 1.0 / 1.0 / 0.95, so class 2
-    holds the whole error share and gets 160 of 200 (the 80% cap), 20 each for 0 and 1.
+    With 20 images of digit 2 the HQCNN's validation accuracy sits at the edge (0.95 on class
+    2 with one CPU kernel set, 1.0 on every class with another: a tie, uniform allocation).
+    With 5 images class 2 is clearly the weakest (the imbalanced preset: 63% test accuracy),
+    so the assertion is about the behaviour, not about rounding. The precondition is checked
+    first, so a failure says whether the setting or the allocation is at fault.
 
     The generator kind does not change the allocation: the classifier is trained (and measured)
     before the generators, from the same seed.
@@ -224,7 +227,7 @@ def test_scarce_class_gets_the_largest_share_on_mnist(tmp_path):
         "--n-train",
         "100",
         "--train-count",
-        "2=20",
+        "2=5",
         "--image-size",
         "8",
         "--budget",
@@ -236,8 +239,11 @@ def test_scarce_class_gets_the_largest_share_on_mnist(tmp_path):
     ]
     assert main(args) == 0
     summary = json.loads((out / "augment.json").read_text())
+    acc = summary["rounds"][0]["per_class_accuracy"]
+    assert acc["2"] < min(acc["0"], acc["1"]), f"class 2 is not the weakest here: {acc}"
     alloc = summary["rounds"][0]["allocation"]
     assert max(alloc, key=alloc.get) == "2", summary["rounds"][0]
+    assert alloc["2"] > alloc["0"] and alloc["2"] > alloc["1"], alloc
     report = summary["report"]
     assert report["2"]["allocated"] == max(v["allocated"] for v in report.values())
     # What the filter keeps depends on the generator's quality (a poor class-2 generator may
