@@ -116,13 +116,15 @@ def test_run_takes_seed(tmp_path, capsys):
     assert cfg["seed"] == 4
 
 
-@pytest.mark.parametrize("command", ["run", "train-gan", "augment"])
+@pytest.mark.parametrize("command", ["run", "train-gan", "augment", "demo"])
 def test_a_loss_override_brings_that_loss_defaults(command, capsys):
     cfg = _printed([command, "--adversarial.qgan.loss=wgan-gp", "--print-config"], capsys)
+    cfg = cfg.get("base", cfg)
     assert cfg["adversarial"]["qgan"]["n_critic"] == 5  # WGAN-GP's critic steps
     assert cfg["adversarial"]["gan"]["loss"] == "bce" and cfg["adversarial"]["gan"]["n_critic"] == 1
     cfg = _printed([command, "--adversarial.loss=wgan-gp", "--adversarial.n_critic=3",
                     "--print-config"], capsys)
+    cfg = cfg.get("base", cfg)
     assert {v["loss"] for v in cfg["adversarial"].values()} == {"wgan-gp"}
     assert {v["n_critic"] for v in cfg["adversarial"].values()} == {3}  # overrides still win
 

@@ -154,18 +154,21 @@ def _cmd_run(args) -> int:
 
 
 def _sweep_from_args(args, source: str, demo: bool = False):
+    import dataclasses
+
+    from qaug._commands._resolve import resolve_config
     from qaug.experiments import check_seeds, load_sweep_config
 
-    overrides = list(args.overrides or [])
-    if args.dry_run:
-        overrides = dry_run_overrides() + overrides
     if args.seed is not None:
         args.seeds = [args.seed]
     seeds = check_seeds(args.seeds, "--seeds") if args.seeds is not None else None
     fields = {"seeds": seeds}
     if not demo:
         fields.update(methods=args.methods, classifiers=args.classifiers)
-    return load_sweep_config(source, overrides, **fields)
+    sweep = load_sweep_config(source, None, **fields)
+    # the base experiment resolves as in every command: --dry-run caps, then the overrides
+    base = resolve_config(args, sweep.base, {}, dry_run=dry_run_overrides(), base=sweep.base)
+    return dataclasses.replace(sweep, base=base)
 
 
 def _ray_executor(args):
