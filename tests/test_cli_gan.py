@@ -140,6 +140,32 @@ def test_qgan_28x28_grows_sub_generators(tmp_path):
     assert m["parameters"]["generator"]["quantum"] == 49 * 6 * 5
 
 
+@pytest.mark.parametrize(
+    "kind, quantum, discriminator",
+    [
+        # 28 rows x 6 layers x 6 qubits (5 data + 1 ancilla) x 3 Rot angles; critic 784-512-256-1
+        ("pqwgan", 28 * 6 * 6 * 3, 784 * 512 + 512 + 512 * 256 + 256 + 256 + 1),
+        # 8 components in the dry run (8 images): 2 sub-generators x 6 layers x 5 qubits; D in PCA space
+        ("mosaiq", 2 * 6 * 5, 8 * 64 + 64 + 64 * 16 + 16 + 16 + 1),
+    ],
+)
+def test_published_kinds_at_28x28(kind, quantum, discriminator, tmp_path):
+    out = tmp_path / kind
+    assert run("--generator", kind, "--class", "1", "--image-size", "28", "--out", str(out)) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["parameters"]["generator"]["quantum"] == quantum
+    assert m["parameters"]["generator"]["classical"] == 0
+    assert m["parameters"]["discriminator"] == discriminator
+    cfg = json.loads((out / "config.json").read_text())
+    want = {"loss": "wgan-gp", "n_critic": 5} if kind == "pqwgan" else {"loss": "bce", "n_critic": 1}
+    assert {k: cfg["adv"][k] for k in want} == want
+    npz = tmp_path / "g.npz"
+    assert main(["generate", "--checkpoint", str(out / "checkpoint.pt"), "--n", "2",
+                 "--out", str(npz)]) == 0
+    x = np.load(npz)["x"]
+    assert x.shape[-2:] == (28, 28) and 0 <= x.min() and x.max() <= 1
+
+
 def test_qgan_post_network_when_patches_cannot_tile_the_image(tmp_path):
     # 10 * 10 = 100 pixels is not a multiple of 2**(5 - 1) = 16: a classical post-network fills it.
     out = tmp_path / "q10"
@@ -219,6 +245,9 @@ def test_resume_continues_an_interrupted_run_exactly(tmp_path, monkeypatch):
         (["--adversarial.optimizer=rmsprop"], "optimizer must be one of"),
         (["--adversarial.nonsense=1"], "unknown config key"),
         (["--gan.kind=gan"], "chosen by --generator"),
+        (["--generator", "pqwgan", "--gan.n_patches=5"], "must divide"),
+        (["--generator", "pqwgan", "--gan.n_patches=1", "--image-size", "64"], "at most 12"),
+        (["--generator", "mosaiq", "--gan.n_components=-1"], "n_components must be"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(argv, message, tmp_path, capsys):
