@@ -158,7 +158,7 @@ def test_published_kinds_at_28x28(kind, quantum, discriminator, tmp_path):
     assert m["parameters"]["discriminator"] == discriminator
     cfg = json.loads((out / "config.json").read_text())
     want = {"loss": "wgan-gp", "n_critic": 5} if kind == "pqwgan" else {"loss": "bce", "n_critic": 1}
-    assert {k: cfg["adv"][k] for k in want} == want
+    assert {k: cfg["adversarial"][kind][k] for k in want} == want
     npz = tmp_path / "g.npz"
     assert main(["generate", "--checkpoint", str(out / "checkpoint.pt"), "--n", "2",
                  "--out", str(npz)]) == 0
