@@ -6,7 +6,7 @@ work headless and in worker processes. Images are arrays ``(n, 1, H, W)`` or ``(
 or a folder dataset's sub-folder names).
 
 - reports: :func:`accuracy_figure`, :func:`per_class_figure`, :func:`samples_figure`,
-  :func:`curves_figure`;
+  :func:`curves_figure`, :func:`learning_curve_figure`;
 - ``train-classifier``: :func:`confusion_figure`;
 - ``train-gan`` / ``generate``: :func:`save_grid`, :func:`losses_figure`, :func:`quality_figure`;
 - ``augment``: :func:`sources_figure`;
@@ -24,7 +24,9 @@ import numpy as np
 
 __all__ = ["new_figure", "accuracy_figure", "per_class_figure", "samples_figure",
            "curves_figure", "confusion_figure", "save_grid", "losses_figure", "quality_figure",
-           "sources_figure", "kinds_grid_figure"]
+           "sources_figure", "kinds_grid_figure", "learning_curve_figure", "ERROR_BARS"]
+
+ERROR_BARS = "error bars: 95% t-interval of the mean over seeds"
 
 
 def new_figure(figsize: tuple[float, float]):
@@ -81,8 +83,11 @@ def accuracy_figure(rows: list[dict], path: Path, title: str) -> Path:
     ax = fig.add_subplot()
     _grouped(ax, groups, series, vals, errs, "test accuracy")
     lows = [r["mean"] - _err(r) for r in rows if math.isfinite(r["mean"])]
-    ax.set_ylim(max(0.0, min(lows, default=0.0) - 0.05), 1.0)
-    ax.set_title(title)
+    bottom = max(0.0, min(lows, default=0.0) - 0.05)
+    ax.set_ylim(bottom, 1.0)
+    if bottom > 0:  # say so: a cut axis makes small differences look large
+        ax.set_ylabel(f"test accuracy (axis starts at {bottom:.2f}, not 0)")
+    ax.set_title(f"{title}\n{ERROR_BARS}", fontsize=9)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -103,7 +108,7 @@ def per_class_figure(classes: list[str], rows: list[dict], path: Path, title: st
                  {(f"class {c}", m): v for (c, m), v in vals.items()},
                  {(f"class {c}", m): v for (c, m), v in errs.items()}, "accuracy")
         ax.set_ylim(0, 1.05)
-        ax.set_title(f"{title}: {clf}", fontsize=9)
+        ax.set_title(f"{title}: {clf} ({ERROR_BARS})", fontsize=9)
         if i == 0:
             ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
@@ -288,4 +293,37 @@ def kinds_grid_figure(path: Path, grids: list[tuple[str, Any]], title: str) -> P
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+    return path
+
+
+def learning_curve_figure(rows: list[dict], path: Path, title: str) -> Path:
+    """Test accuracy vs real training images per class (``learning_curve_table`` rows).
+
+    One panel per classifier, one line per method, 95% t-interval error bars.
+    """
+    clfs = list(dict.fromkeys(r["classifier"] for r in rows))
+    lows = [c["mean"] - _err(c) for r in rows for c in r["cells"].values()
+            if math.isfinite(c["mean"])]
+    bottom = max(0.0, math.floor(20 * (min(lows, default=0.0) - 0.02)) / 20)
+    fig = new_figure((4.2 * len(clfs) + 1.5, 3.6))
+    for i, clf in enumerate(clfs):
+        ax = fig.add_subplot(1, len(clfs), i + 1)
+        xs: list[int] = []
+        for r in (r for r in rows if r["classifier"] == clf):
+            xs = sorted(r["cells"])
+            ax.errorbar(xs, [r["cells"][x]["mean"] for x in xs],
+                        yerr=[_err(r["cells"][x]) for x in xs], marker="o", ms=3, capsize=2,
+                        label=r["method"])
+        ax.set_xscale("log")
+        ax.set_xticks(xs, [str(x) for x in xs])
+        ax.set_xlabel("real training images per class (log scale)")
+        ax.set_ylim(bottom, 1.0)
+        ax.set_ylabel("test accuracy" + (f" (axis starts at {bottom:.2f}, not 0)" if bottom
+                                         else ""))
+        ax.grid(alpha=0.3)
+        ax.set_title(clf, fontsize=9)
+        _legend(ax)
+    fig.suptitle(f"{title} ({ERROR_BARS})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
     return path

@@ -52,15 +52,19 @@ SAMPLING_STRATEGY_NAMES: tuple[str, ...] = ("auto", "not majority", "minority", 
                                             "all")
 # Transforms of traditional augmentation.
 TRANSFORMS: tuple[str, ...] = ("rotation", "translation", "contrast")
-# Augmentation methods of an experiment: the two without a generator, then per generator kind
-# the general strategy ("<kind>") and the customized one ("<kind>_customized").
-BASE_METHODS: tuple[str, ...] = ("none", "traditional")
+# Augmentation methods of an experiment: those without a generator (``rebalance`` is traditional
+# augmentation topping every class up to the largest), then per generator kind the general
+# strategy ("<kind>"), the customized one ("<kind>_customized") and the general strategy
+# topping up ("<kind>_rebalance").
+BASE_METHODS: tuple[str, ...] = ("none", "traditional", "rebalance")
 METHODS: tuple[str, ...] = (BASE_METHODS + GENERATOR_KINDS
-                            + tuple(f"{k}_customized" for k in GENERATOR_KINDS))
+                            + tuple(f"{k}_customized" for k in GENERATOR_KINDS)
+                            + tuple(f"{k}_rebalance" for k in GENERATOR_KINDS))
 # Built-in data sets (besides an .npz file or an image folder).
 DATASET_NAMES: tuple[str, ...] = ("mnist", "digits")
 # Sweep presets: qaug/experiments/presets/<name>.toml (a test checks the folder matches).
-PRESETS: tuple[str, ...] = ("paper", "imbalanced", "uniform", "scale", "demo", "fullres", "nisq")
+PRESETS: tuple[str, ...] = ("paper", "imbalanced", "uniform", "scale", "demo", "fullres", "nisq",
+                            "curves")
 # Adversarial training.
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 ADVERSARIAL_LOSSES: tuple[str, ...] = ("bce", "lsgan", "wgan-gp")
@@ -91,4 +95,4 @@ def generator_kind_of(method: str) -> str | None:
         raise ValueError(f"unknown augmentation method {method!r}; valid methods: {list(METHODS)}.")
     if method in BASE_METHODS:
         return None
-    return method.removesuffix("_customized")
+    return method.removesuffix("_customized").removesuffix("_rebalance")

@@ -15,14 +15,16 @@ def test_demo_dry_run_writes_report_and_resumes(tmp_path, capsys):
                     "### Generators", "### Paired comparisons", "How verdicts are computed",
                     "peak memory"):
         assert heading in text
-    assert (out / "results.csv").read_text().count("\n") == 1 + 8
+    assert "DRY RUN" in text and "no verdicts" in text and "**supported**" not in text
+    assert (out / "results.csv").read_text().count("\n") == 1 + 10
     res = json.loads((out / "results.json").read_text())
-    assert len(res["runs"]) == 8 and not res["failures"] and res["claims"]
+    assert len(res["runs"]) == 10 and not res["failures"] and res["claims"] == {}
+    assert res["statistics"]["dry_run"] and res["comparisons"]
     assert {p.name.split("_")[0] for p in (out / "figures").glob("*.png")} == {
         "accuracy", "per", "samples", "curves"}
     capsys.readouterr()
     assert main(argv) == 0  # resume: everything is cached
-    assert "0 run(s) now, 8 cached" in capsys.readouterr().out
+    assert "0 run(s) now, 10 cached" in capsys.readouterr().out
     assert main(["report", str(out)]) == 0
 
 

@@ -5,6 +5,7 @@ Kept apart from ``augment.py`` so that building the parser imports none of the s
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,7 +83,9 @@ def run_augment(cfg: AugmentRunConfig, out: Path, *, generators_path=None,
     if cfg.augment.strategy == "customized":
         budget = sampler.budget or sum(sampler.sampling_strategy_.values())
         summary.update(budget=budget, report=sampler.report_, rounds=sampler.rounds_,
-                       best_round=sampler.best_round_)
+                       best_round=sampler.best_round_, warnings=sampler.warnings_)
+        for msg in sampler.warnings_:
+            print(f"warning (customized strategy): {msg}", file=sys.stderr)
     write_json(out / "augment.json", summary)
     sources_figure(out / "samples.png", x_res, y_res, sources, list(ds.class_names))
     write_json(out / "run.json", run_info(cfg.seed))

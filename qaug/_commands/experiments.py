@@ -15,6 +15,9 @@ from qaug._commands._common import (
 )
 from qaug._registry import CLASSIFIERS, EXECUTORS, GENERATOR_KINDS, METHODS, PRESETS
 
+# Multiplicity adjustments of `qaug report` (a test checks they match the library's).
+P_ADJUST = ("holm", "bh", "bonferroni", "none")
+
 DEMO_OUT = "runs/demo"
 
 
@@ -99,8 +102,15 @@ def register(subparsers) -> None:
                 "--config FILE.json).")
     p.set_defaults(func=_cmd_reproduce, accepts_overrides=True)
 
-    p = subparsers.add_parser("report", help="rebuild report.md of a sweep folder from its runs")
-    p.add_argument("folder", help="the --out folder of qaug reproduce / qaug demo")
+    p = subparsers.add_parser(
+        "report", help="rebuild report.md of a sweep folder from its runs (or results.json)")
+    p.add_argument("folder", help="the --out folder of qaug reproduce / qaug demo, or a "
+                                  "committed report folder (results.json + sweep.json)")
+    p.add_argument("--p-adjust", choices=P_ADJUST, default="holm",
+                   help="multiplicity adjustment of the claims family (default holm)")
+    p.add_argument("--comparisons-adjust", choices=P_ADJUST, default="bh",
+                   help="adjustment of the paired-comparison family (default bh: "
+                        "Benjamini-Hochberg)")
     p.set_defaults(func=_cmd_report)
 
     p = subparsers.add_parser(
@@ -235,6 +245,7 @@ def _cmd_demo(args) -> int:
 def _cmd_report(args) -> int:
     from qaug.experiments._report import write_report
 
-    path = write_report(args.folder)
+    path = write_report(args.folder, p_adjust=args.p_adjust,
+                        comparisons_adjust=args.comparisons_adjust)
     print(f"report: {path}")
     return 0

@@ -11,7 +11,14 @@ budget by validation error share, per-class confidence thresholds, rounds).
 from ._allocation import allocate_budget, class_thresholds, error_shares, split_budget
 from ._base import BaseAugmenter
 from ._classifier import is_fitted, mark_fitted
-from ._config import STRATEGIES, AugmentConfig, build_sampler, generator_kind, is_customized
+from ._config import (
+    STRATEGIES,
+    AugmentConfig,
+    build_sampler,
+    generator_kind,
+    is_customized,
+    is_rebalance,
+)
 from ._customized import CustomizedAugmenter
 from ._dataset import AugmentedDataset, count_sources
 from ._generative import GenerativeAugmenter
@@ -35,6 +42,7 @@ __all__ = [
     "STRATEGIES",
     "generator_kind",
     "is_customized",
+    "is_rebalance",
     "AugmentedDataset",
     "count_sources",
     "resolve_sampling_strategy",

@@ -5,7 +5,10 @@ contrast of real images); ``<kind>`` such as ``qgan`` (the general strategy: ``n
 generated images per class from a per-class generator bank of that kind); ``<kind>_customized``
 (the customized strategy: a total ``budget`` of generated images allocated to the classes the
 classifier gets wrong most often, filtered by per-class confidence thresholds, over
-``rounds`` of allocate / retrain / re-measure). ``build_sampler`` turns it into a sampler.
+``rounds`` of allocate / retrain / re-measure); ``rebalance`` and ``<kind>_rebalance``
+(traditional augmentation or the general strategy topping every class up to the largest
+class's count: the fair baselines of the customized strategy on imbalanced data).
+``build_sampler`` turns it into a sampler.
 
 Example:
     >>> cfg = AugmentConfig(method="qgan_customized")
@@ -27,7 +30,8 @@ from qaug.augment._customized import CustomizedAugmenter
 from qaug.augment._generative import GenerativeAugmenter
 from qaug.augment._traditional import TraditionalAugmenter
 
-__all__ = ["AugmentConfig", "build_sampler", "STRATEGIES", "generator_kind", "is_customized"]
+__all__ = ["AugmentConfig", "build_sampler", "STRATEGIES", "generator_kind", "is_customized",
+           "is_rebalance"]
 
 STRATEGIES = AUGMENT_STRATEGIES
 _TRADITIONAL_FIELDS = ("n_per_class", "degrees", "translate", "contrast", "transforms")
@@ -46,6 +50,12 @@ def is_customized(method: str) -> bool:
     return generator_kind(method) is not None and method.endswith("_customized")
 
 
+def is_rebalance(method: str) -> bool:
+    """True for the top-up methods (every class filled up to the largest class's count)."""
+    generator_kind(method)
+    return method.endswith("rebalance")
+
+
 def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -60,7 +70,8 @@ class AugmentConfig:
 
     Attributes:
         method: one of ``qaug._registry.METHODS`` (see the module docstring).
-        n_per_class: new samples per class (traditional and the general strategy).
+        n_per_class: new samples per class (traditional and the general strategy; the
+            rebalance methods ignore it and top up to the largest class).
         degrees, translate, contrast: traditional augmentation ranges (rotation in degrees,
             shift as a fraction of the image side, contrast factor range).
         transforms: which traditional transforms to draw from.
@@ -146,7 +157,7 @@ class AugmentConfig:
     def strategy(self) -> str:
         """``"none"``, ``"traditional"``, ``"general"`` or ``"customized"``."""
         if generator_kind(self.method) is None:
-            return self.method
+            return "traditional" if self.method == "rebalance" else self.method
         return "customized" if is_customized(self.method) else "general"
 
     @property
@@ -158,6 +169,8 @@ class AugmentConfig:
         """The fields that can change the result of this method (for run hashing)."""
         names = {"none": (), "traditional": _TRADITIONAL_FIELDS, "general": _GENERAL_FIELDS,
                  "customized": _CUSTOMIZED_FIELDS}[self.strategy]
+        if is_rebalance(self.method):  # the top-ups do not read n_per_class
+            names = tuple(n for n in names if n != "n_per_class")
         defaults = AugmentConfig()
         out = {"method": self.method}
         for n in names:
@@ -179,16 +192,18 @@ def build_sampler(config: AugmentConfig, *, random_state: Any, generators: Any =
     """
     if config.strategy == "none":
         return None
+    # the top-ups fill every class up to the largest ("auto", imbalanced-learn's meaning)
+    per_class = "auto" if is_rebalance(config.method) else config.n_per_class
     if config.strategy == "traditional":
         return TraditionalAugmenter(
-            sampling_strategy=config.n_per_class, transforms=tuple(config.transforms),
+            sampling_strategy=per_class, transforms=tuple(config.transforms),
             degrees=config.degrees, translate=config.translate, contrast=tuple(config.contrast),
             random_state=random_state,
         )
     common = dict(generators=generators, generator_kind=config.generator, gan_config=gan_config,
                   adv_config=adv_config, progress=progress, random_state=random_state)
     if config.strategy == "general":
-        return GenerativeAugmenter(sampling_strategy=config.n_per_class, **common)
+        return GenerativeAugmenter(sampling_strategy=per_class, **common)
     return CustomizedAugmenter(
         # the customized strategy reads only the eligible classes from n_per_class
         sampling_strategy=config.n_per_class or 1, budget=config.budget, classifier=classifier,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -26,7 +27,9 @@ from qaug.augment._generators import (
 )
 from qaug.augment._validation import CallableOk, InstanceOf, Interval, LazyInstanceOf, NoneOk
 
-__all__ = ["CustomizedAugmenter"]
+__all__ = ["CustomizedAugmenter", "degradation_warnings"]
+
+_log = logging.getLogger("qaug.augment")
 
 
 class CustomizedAugmenter(BaseAugmenter):
@@ -77,7 +80,9 @@ class CustomizedAugmenter(BaseAugmenter):
     Fitted attributes: those of :class:`BaseAugmenter`, plus ``rounds_`` (one dict per round
     run: budget, accuracies, error shares, allocation, thresholds, per-class generated /
     accepted / kept / rejected / shortfall, validation accuracy after retraining), ``report_``
-    (per-class totals over the returned rounds), ``best_round_``, ``classifier_`` (the last
+    (per-class totals over the returned rounds), ``warnings_`` (when the strategy degrades:
+    validation saturated, or a class left short; also logged to ``qaug.augment``),
+    ``best_round_``, ``classifier_`` (the last
     classifier measured in the returned rounds), ``generators_``, ``params_`` (``draws``: every
     generated batch ``{"round", "label", "n", "seed", "latent", "kept"}``, ``kept`` being the
     indices of the batch that passed the filter and were used).
@@ -239,6 +244,9 @@ class CustomizedAugmenter(BaseAugmenter):
         self.best_round_ = best
         self.classifier_ = best_clf
         self.report_ = _totals(self.rounds_[: best + 1])
+        self.warnings_ = degradation_warnings(self.rounds_[: best + 1], self.report_)
+        for msg in self.warnings_:
+            _log.warning(msg)
         self.params_ = {"draws": draws}
         keep_x, keep_y = parts_x[:best_len], parts_y[:best_len]
         if not keep_x:
@@ -273,6 +281,31 @@ class CustomizedAugmenter(BaseAugmenter):
         return {"round": r, "budget": budget, "val_accuracy": acc, "per_class_accuracy": per_class,
                 "error_share": error_shares(per_class), "allocation": alloc, "thresholds": thr,
                 "classes": stats}
+
+
+def degradation_warnings(rounds: list[dict], report: dict[int, dict]) -> list[str]:
+    """Why the customized strategy fell back to something simpler, in words.
+
+    Two cases: the classifier scores 1.0 on every validation class (the error shares carry no
+    information, so the allocation is the even floor-and-cap split and every threshold is
+    ``t_max``), and the confidence filter leaves a class short of its allocation.
+    """
+    out = []
+    for info in rounds:
+        if info["per_class_accuracy"] and all(a >= 1.0 for a in info["per_class_accuracy"].values()):
+            out.append(
+                f"round {info['round']}: validation accuracy is 1.0 for every class, so the "
+                "per-class errors carry no information and the budget is split evenly; use a "
+                "larger validation split (e.g. 50 images per class).")
+    for c, tot in sorted(report.items()):
+        if tot["shortfall"] > 0:
+            rate = tot["acceptance_rate"]
+            out.append(
+                f"class index {c}: {tot['kept']} of {tot['allocated']} allocated samples kept "
+                f"(acceptance {'–' if rate is None else f'{100 * rate:.0f}%'} at threshold "
+                f"{tot['threshold']:.2f}); raise max_attempts or lower threshold_min/"
+                "threshold_max, or train the generator longer.")
+    return out
 
 
 def _totals(rounds: list[dict]) -> dict[int, dict]:

@@ -6,10 +6,10 @@
 """
 
 from qaug._registry import METHODS
-from qaug.augment import AugmentConfig, generator_kind, is_customized
+from qaug.augment import AugmentConfig, generator_kind, is_customized, is_rebalance
 
 from ._banks import ensure_bank, obtain_bank, train_bank_files
-from ._claims import RULES, evaluate_claims
+from ._claims import RULES, evaluate_claims, evaluate_report
 from ._config import (
     AdversarialConfigs,
     ExperimentConfig,
@@ -33,7 +33,7 @@ from ._report import write_report
 from ._reproduce import reproduce
 from ._results import load_results
 from ._run import run_experiment
-from ._stats import paired_compare, summarize
+from ._stats import adjust_pvalues, paired_compare, summarize, tost_paired
 from ._sweep import SweepMismatchError, SweepSummary, open_sweep_folder, run_sweep
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "METHODS",
     "generator_kind",
     "is_customized",
+    "is_rebalance",
     "run_key",
     "bank_key",
     "check_seeds",
@@ -73,6 +74,9 @@ __all__ = [
     "summarize",
     "paired_compare",
     "evaluate_claims",
+    "evaluate_report",
+    "adjust_pvalues",
+    "tost_paired",
     "RULES",
     # generator benchmark
     "BenchConfig",

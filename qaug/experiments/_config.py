@@ -282,6 +282,8 @@ class SweepConfig:
 
     Attributes:
         name, description: shown in the report.
+        history: what was changed in the preset after which result (settings or seeds added
+            after an inconclusive run, ...), printed in the report's pre-registration line.
         seeds: experiment seeds (>= 0, distinct).
         methods: augmentation methods, from ``METHODS``.
         classifiers: classifier names, from ``CLASSIFIERS``.
@@ -292,6 +294,7 @@ class SweepConfig:
 
     name: str = "custom"
     description: str = ""
+    history: str = ""
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     methods: tuple[str, ...] = ("none", "traditional", "gan", "dcgan", "qgan", "qgan_customized")
     classifiers: tuple[str, ...] = CLASSIFIERS
@@ -311,12 +314,13 @@ class SweepConfig:
     def identity(self) -> dict:
         """What names this sweep's folder: its config minus the seeds (seeds may be added).
 
-        The description is kept but not hashed: rewording it must not orphan finished runs.
+        The description and history are kept but not hashed: rewording them must not orphan
+        finished runs.
         """
         d = config_to_dict(self)
         d.pop("seeds")
         hashed = config_to_dict(self, for_hash=True)
-        hashed = {k: v for k, v in hashed.items() if k not in ("description", "seeds")}
+        hashed = {k: v for k, v in hashed.items() if k not in ("description", "history", "seeds")}
         return {"sweep_hash": config_hash(hashed), "name": self.name, "config": d,
                 "seeds": list(self.seeds)}
 

@@ -1,4 +1,9 @@
-"""Read a sweep folder back: flat run records, failures, bank summaries; CSV and JSON export."""
+"""Read a sweep folder back: flat run records, failures, bank summaries; CSV and JSON export.
+
+A folder without its ``runs/`` (a committed report keeps only ``results.json``, ``sweep.json``
+and the figures) is read back from ``results.json``, so its report can be rebuilt with new
+statistics without rerunning anything.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from qaug._config import config_from_dict
 from qaug._io import read_json, write_json
 from qaug.experiments._config import SweepConfig, run_key
 
-__all__ = ["SweepResults", "load_results", "write_results_files", "run_records"]
+__all__ = ["SweepResults", "load_results", "write_results_files", "run_records", "bank_digest"]
 
 
 @dataclass
@@ -24,6 +29,8 @@ class SweepResults:
     failures: list[dict] = field(default_factory=list)
     missing: list[dict] = field(default_factory=list)
     banks: dict[str, dict] = field(default_factory=dict)
+    saved: dict = field(default_factory=dict)
+    from_results_json: bool = False
 
     def settings(self) -> list[str]:
         """Setting names in sweep order."""
@@ -64,6 +71,8 @@ def load_results(out_dir: str | Path) -> SweepResults:
             f"{str(out)!r} holds no sweep.json; pass the --out folder of `qaug reproduce` or "
             "`qaug demo`.")
     meta = read_json(marker)
+    if not (out / "runs").is_dir() and (out / "results.json").is_file():
+        return _from_results_json(out)
     sweep = config_from_dict(SweepConfig, {**meta["config"], "seeds": meta["seeds"]})
     res = SweepResults(out, sweep, meta)
     for setting, cfg in sweep.expand():
@@ -84,6 +93,23 @@ def load_results(out_dir: str | Path) -> SweepResults:
         s = read_json(summary)
         res.banks[s["key"]] = s
     return res
+
+
+def _from_results_json(out: Path) -> SweepResults:
+    """Records, failures and missing runs as a previous report wrote them to results.json."""
+    data = read_json(out / "results.json")
+    meta = data["sweep"]
+    sweep = config_from_dict(SweepConfig, {**meta["config"], "seeds": meta["seeds"]})
+    saved = {k: v for k, v in data.items() if k not in ("sweep", "runs", "failures", "missing")}
+    res = SweepResults(out, sweep, meta, records=data["runs"], failures=data["failures"],
+                       missing=data["missing"], saved=saved, from_results_json=True)
+    res.banks = dict(saved.get("banks") or {})
+    return res
+
+
+def bank_digest(summary: dict) -> dict:
+    """What a report needs of a bank summary when rebuilt from results.json (no images)."""
+    return {k: summary.get(k) for k in ("key", "kind", "seed", "iterations_to_target", "curves")}
 
 
 _CSV_FIELDS = ("setting", "classifier", "method", "seed", "key", "test_accuracy", "val_accuracy",
@@ -108,7 +134,9 @@ def write_results_files(res: SweepResults, extra: dict | None = None) -> tuple[P
         for r in res.failures:
             w.writerow([r.get(k, "") for k in _CSV_FIELDS] + [""] * len(classes)
                        + ["", "", "error", r["error"]])
+    keep = {k: v for k, v in res.saved.items() if k not in ("banks", *(extra or {}))}
     json_path = write_json(res.out_dir / "results.json", {
         "sweep": res.meta, "runs": res.records, "failures": res.failures,
-        "missing": res.missing, **(extra or {})})
+        "missing": res.missing, **keep, **(extra or {}),
+        "banks": {k: bank_digest(b) for k, b in sorted(res.banks.items())}})
     return csv_path, json_path

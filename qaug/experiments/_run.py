@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from qaug._seed import make_generator
-from qaug.augment import is_customized
+from qaug.augment import is_customized, is_rebalance
 from qaug.data import DatasetSplits, load_dataset_from_config
 from qaug.experiments._banks import generator_metrics, obtain_bank
 from qaug.experiments._config import ExperimentConfig, generator_kind
@@ -68,7 +68,8 @@ def _augment(config, data: DatasetSplits, bank, factory):
 
     a = config.augment
     x, y = data.train.x, data.train.y
-    if a.method == "none" or (not is_customized(a.method) and a.n_per_class == 0):
+    if a.method == "none" or (not is_customized(a.method) and not is_rebalance(a.method)
+                              and a.n_per_class == 0):
         return x, y, None
     sampler = build_sampler(
         a, random_state=make_generator(config.seed, "sampler"),
@@ -106,7 +107,7 @@ def _customized_report(sampler, classes) -> dict | None:
                 r[k] = remap(v)
         rounds.append(r)
     return {"best_round": int(sampler.best_round_), "per_class": remap(sampler.report_),
-            "rounds": rounds}
+            "rounds": rounds, "warnings": list(getattr(sampler, "warnings_", []))}
 
 
 def run_experiment(config: ExperimentConfig, cache_dir: str | Path | None = None, *,

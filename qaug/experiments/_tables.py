@@ -6,14 +6,15 @@ from collections import defaultdict
 
 import numpy as np
 
-from qaug.experiments._claims import weakest_class
-from qaug.experiments._stats import paired_compare, summarize
+from qaug.experiments._pairs import comparison_rows, weakest_class
+from qaug.experiments._stats import summarize
 
 __all__ = ["accuracy_table", "per_class_table", "generator_table", "comparison_table",
            "customized_table", "BASELINES", "target_sensitivity_table", "first_iteration",
-           "SENSITIVITY_TARGETS"]
+           "SENSITIVITY_TARGETS", "curve_sizes", "learning_curve_table", "generator_sizes_table",
+           "DCGAN_WIDTHS"]
 
-BASELINES = ("none", "traditional", "gan", "dcgan")
+BASELINES = ("none", "traditional", "rebalance", "gan", "dcgan")
 
 
 def _ordered(records, key, order):
@@ -83,42 +84,14 @@ def generator_table(records: list[dict]) -> list[dict]:
     return rows
 
 
-def _pair_values(records, clf, a, b, key="test_accuracy", cls=None):
-    def by_seed(m):
-        out = {}
-        for r in records:
-            if r["classifier"] == clf and r["method"] == m:
-                v = r[key] if cls is None else r[key].get(cls)
-                if v is not None:
-                    out[r["seed"]] = v
-        return out
-    xa, xb = by_seed(a), by_seed(b)
-    seeds = sorted(set(xa) & set(xb))
-    return [xa[s] for s in seeds], [xb[s] for s in seeds]
-
-
 def comparison_table(records: list[dict], classifiers) -> list[dict]:
-    """Paired comparisons per classifier: QGAN vs each baseline; customized vs QGAN and none."""
-    methods = {r["method"] for r in records}
-    pairs = [("qgan", b) for b in BASELINES] + [("qgan_customized", "qgan"),
-                                                 ("qgan_customized", "none")]
-    rows = []
-    for clf in _ordered(records, "classifier", classifiers):
-        weak = weakest_class(records, clf)
-        for a, b in pairs:
-            if a not in methods or b not in methods:
-                continue
-            va, vb = _pair_values(records, clf, a, b)
-            if not va:
-                continue
-            row = {"classifier": clf, "a": a, "b": b, "metric": "test accuracy",
-                   **paired_compare(va, vb)}
-            rows.append(row)
-            if a == "qgan_customized" and weak is not None:
-                wa, wb = _pair_values(records, clf, a, b, "per_class_accuracy", weak)
-                rows.append({"classifier": clf, "a": a, "b": b,
-                             "metric": f"class {weak} accuracy", **paired_compare(wa, wb)})
-    return rows
+    """Paired comparisons of one setting, per classifier, with raw p-values.
+
+    Every method against no augmentation, QGAN against each baseline, the customized strategy
+    against the general one and the top-ups; :func:`qaug.experiments.evaluate_report` adds
+    the report-wide adjusted ``p_adj``.
+    """
+    return comparison_rows(records, classifiers)
 
 
 def customized_table(records: list[dict]) -> list[dict]:
@@ -145,7 +118,7 @@ def customized_table(records: list[dict]) -> list[dict]:
 SENSITIVITY_TARGETS = (
     ("FID <= 20", (("fid", 20.0, False),)),
     ("KID <= 5", (("kid", 5.0, False),)),
-    ("ref. accuracy >= 0.9", (("accuracy", 0.9, True),)),
+    ("ref. accuracy >= 90%", (("accuracy", 0.9, True),)),
     ("FID <= 20 and diversity >= 0.7", (("fid", 20.0, False), ("diversity_ratio", 0.7, True))),
 )
 
@@ -194,4 +167,70 @@ def target_sensitivity_table(banks: list[dict]) -> list[dict]:
             hit = [i for i in its if i is not None]
             rows.append({"kind": kind, "target": name, "n": len(its), "reached": len(hit),
                          "mean": float(np.mean(hit)) if hit else None})
+    return rows
+
+
+def curve_sizes(settings: dict[str, dict]) -> dict[str, int]:
+    """``{setting: real images per class}`` when the settings form a learning curve.
+
+    A learning curve: at least two settings, each overriding only ``data.n_train_per_class``.
+    Empty otherwise.
+    """
+    out = {}
+    for name, table in settings.items():
+        data = (table or {}).get("data") or {}
+        if set(table or {}) != {"data"} or set(data) != {"n_train_per_class"}:
+            return {}
+        out[name] = int(data["n_train_per_class"])
+    return out if len(set(out.values())) >= 2 else {}
+
+
+def learning_curve_table(records_by_setting: dict[str, list[dict]], sizes: dict[str, int],
+                         methods, classifiers) -> list[dict]:
+    """Per classifier and method: test accuracy summary per training size ``cells[n]``."""
+    flat = [r for s in sizes for r in records_by_setting.get(s, [])]
+    rows = []
+    for clf in _ordered(flat, "classifier", classifiers):
+        for m in _ordered(flat, "method", methods):
+            cells = {}
+            for s, n in sorted(sizes.items(), key=lambda kv: kv[1]):
+                vals = [r["test_accuracy"] for r in records_by_setting.get(s, [])
+                        if r["classifier"] == clf and r["method"] == m]
+                if vals:
+                    cells[n] = summarize(vals)
+            if cells:
+                rows.append({"classifier": clf, "method": m, "cells": cells})
+    return rows
+
+
+DCGAN_WIDTHS = (1, 4, 8)
+
+
+def generator_sizes_table(base, image_size: int) -> list[dict]:
+    """Trainable parameters of each kind's generator and discriminator (fair sizing: G + D).
+
+    The DCGAN is built at widths 1, 4 and 8 (and the configured one).
+
+    Args:
+        base: the sweep's base :class:`ExperimentConfig` (its ``gan`` configs).
+        image_size: image side the networks are built for.
+    """
+    import dataclasses
+
+    from qaug._seed import make_generator
+    from qaug.models import build_gan
+
+    def count(module) -> int:
+        return int(sum(p.numel() for p in module.parameters() if p.requires_grad))
+
+    rows = []
+    cfg_w = base.gan.dcgan.dcgan_width
+    variants = [("qgan", base.gan.qgan, None), ("gan", base.gan.gan, None)] + [
+        ("dcgan", dataclasses.replace(base.gan.dcgan, dcgan_width=w), w)
+        for w in sorted({*DCGAN_WIDTHS, cfg_w})]
+    for kind, cfg, width in variants:
+        g, d = build_gan(kind, image_size, cfg, generator=make_generator(0, "sizes"))
+        rows.append({"kind": kind, "width": width, "generator": count(g),
+                     "discriminator": count(d), "total": count(g) + count(d),
+                     "configured": width is None or width == cfg_w})
     return rows

@@ -251,3 +251,20 @@ def test_scarce_class_gets_the_largest_share_on_mnist(tmp_path):
     for v in report.values():
         assert v["generated"] == v["accepted"] + v["rejected"]
         assert v["kept"] + v["shortfall"] == v["allocated"]
+
+
+def test_warnings_when_validation_saturates_or_a_class_is_short(weak_val, caplog):
+    x, y = make_data()
+    aug = _aug(budget=30, random_state=0)
+    aug.fit_resample(x, y, X_val=x, y_val=y)  # the templates themselves: every class at 1.0
+    assert any("1.0 for every class" in w for w in aug.warnings_)
+    assert "larger validation split" in caplog.text
+    clf = mark_fitted(TemplateClassifier(scale=0.0))  # class 0's threshold rejects everything
+    aug = _aug(classifier=clf, budget=30, min_share=0.1, max_attempts=2.5, batch_size=4,
+               random_state=0)
+    aug.fit_resample(x, y, X_val=weak_val[0], y_val=weak_val[1])
+    assert aug.warnings_ == [w for w in aug.warnings_ if w.startswith("class index 0")]
+    assert "0 of 3 allocated samples kept (acceptance 0%" in aug.warnings_[0]
+    aug = _aug(budget=60, random_state=0)
+    aug.fit_resample(x, y, X_val=weak_val[0], y_val=weak_val[1])
+    assert aug.warnings_ == []

@@ -6,7 +6,9 @@ from qaug.experiments._claims import (
     INCONCLUSIVE,
     NOT_SUPPORTED,
     NOT_TESTED,
+    REFUTED,
     SUPPORTED,
+    UNTESTABLE,
     combine_verdicts,
     equivalence_verdict,
     iterations_verdict,
@@ -39,7 +41,8 @@ def make_records(effects, *, weak_effects=None, noise=0.002, seed=0, params=None
             for s in SEEDS:
                 acc = 0.9 + eff + rng.normal(0, noise)
                 weak = 0.6 + (weak_effects or {}).get(m, 0.0) + rng.normal(0, noise)
-                kind = m.removesuffix("_customized") if m not in ("none", "traditional") else None
+                kind = (m.removesuffix("_customized")
+                        if m not in ("none", "traditional", "rebalance") else None)
                 gen = None
                 if kind:
                     it = iters.get(kind, [100] * 6)[s]
@@ -68,11 +71,13 @@ def test_superiority_rules_on_paired_stats():
 
 
 def test_equivalence_rules():
-    eq = paired_compare([0.9, 0.91, 0.92, 0.93], [0.901, 0.909, 0.921, 0.929])
+    eq = paired_compare([0.9, 0.91, 0.92, 0.93], [0.901, 0.909, 0.921, 0.929], margin=0.01)
+    assert eq["p_tost"] < 0.05
     assert equivalence_verdict(eq, param_ratio=0.49) == SUPPORTED
+    assert equivalence_verdict(eq, param_ratio=0.49, control=False) == UNTESTABLE
     assert equivalence_verdict(eq, param_ratio=0.8) == NOT_SUPPORTED
-    worse = paired_compare([0.85, 0.86, 0.87, 0.85], [0.9, 0.91, 0.92, 0.93])
-    assert equivalence_verdict(worse, param_ratio=0.5) == NOT_SUPPORTED
+    worse = paired_compare([0.85, 0.86, 0.87, 0.85], [0.9, 0.91, 0.92, 0.93], margin=0.01)
+    assert equivalence_verdict(worse, param_ratio=0.5) == REFUTED
 
 
 def test_iterations_rules():
@@ -135,3 +140,58 @@ def test_weakest_class_uses_validation_of_baseline():
     recs = make_records({"none": 0.0, "qgan": 0.0})
     assert weakest_class(recs, "hqcnn") == "2"
     assert weakest_class(recs, "quanv") is None
+
+
+def test_report_family_adjustment_and_refuted_flag():
+    from qaug.experiments._claims import evaluate_report, verdict_text
+
+    # qgan clearly worse than traditional for hqcnn only, and a real effect of traditional
+    effects = {"none": 0.0, "traditional": 0.03, "qgan": 0.0}
+    recs = make_records(effects, noise=0.004)
+    for r in recs:
+        if r["classifier"] == "cnn" and r["method"] == "qgan":
+            r["test_accuracy"] += 0.03 + 0.02 * (r["seed"] % 2 - 0.5)
+    claims, comps = evaluate_report({"x": recs})
+    c = by_id(claims["x"])["qgan_vs_traditional"]
+    rows = {r["classifier"]: r["verdict"] for r in c["per_classifier"]}
+    assert rows["hqcnn"] == REFUTED and c["verdict"] != REFUTED
+    assert c["flags"] == ["refuted for hqcnn"] and "refuted for hqcnn" in verdict_text(c)
+    assert all(r["p_adj"] >= r["p"] for r in c["per_classifier"])
+    assert any(r["b"] == "none" and r["p_adj"] < 0.05 for r in comps["x"])  # positive control
+
+
+def test_adjustment_over_settings_can_undo_a_raw_support():
+    # one weak gain (raw p about 0.02) alone is supported; the same among many null tests is not
+    from qaug.experiments._claims import evaluate_report
+
+    def recs(gain):
+        out = make_records({"none": 0.0, "qgan": 0.0}, classifiers=("hqcnn",))
+        base = {r["seed"]: r["test_accuracy"] for r in out if r["method"] == "none"}
+        for r in out:
+            if r["method"] == "qgan":
+                r["test_accuracy"] = base[r["seed"]] + gain + 0.006 * (-1) ** r["seed"]
+        return out
+    alone = recs(0.01)
+    raw = by_id(evaluate_claims(alone, p_adjust="none"))["qgan_vs_none"]
+    assert 0.001 < raw["per_classifier"][0]["p"] < 0.05 and raw["verdict"] == SUPPORTED
+    many = {"s0": alone, **{f"s{i}": recs(0.0) for i in range(1, 8)}}
+    claims, _ = evaluate_report(many, p_adjust="holm")
+    row = by_id(claims["s0"])["qgan_vs_none"]["per_classifier"][0]
+    assert row["p"] == pytest.approx(raw["per_classifier"][0]["p"]) and row["p_adj"] > 0.05
+    assert row["verdict"] != SUPPORTED
+
+
+def test_equivalence_is_untestable_without_positive_control():
+    recs = make_records({m: 0.0 for m in ("none", "traditional", "dcgan", "qgan")})
+    c = by_id(evaluate_claims(recs))["qgan_matches_dcgan"]
+    assert c["verdict"] == UNTESTABLE
+    recs = make_records({"none": 0.0, "traditional": 0.05, "dcgan": 0.0, "qgan": 0.0})
+    assert by_id(evaluate_claims(recs))["qgan_matches_dcgan"]["verdict"] == SUPPORTED
+
+
+def test_rebalance_claims_appear_with_the_method():
+    recs = make_records({"none": 0.0, "rebalance": 0.0, "qgan": 0.0, "qgan_customized": 0.0},
+                        weak_effects={"rebalance": 0.3, "qgan_customized": 0.1})
+    c = by_id(evaluate_claims(recs))["customized_vs_rebalance"]
+    assert c["verdict"] == REFUTED
+    assert all(r["mean_diff"] < 0 for r in c["per_classifier"])

@@ -56,4 +56,45 @@ def test_target_sensitivity_needs_every_condition():
     assert cell[("gan", "FID <= 20 and diversity >= 0.7")]["reached"] == 0
     assert cell[("qgan", "FID <= 20 and diversity >= 0.7")]["mean"] == 100
     assert cell[("gan", "KID <= 5")]["mean"] is None
-    assert cell[("gan", "ref. accuracy >= 0.9")]["mean"] == 50
+    assert cell[("gan", "ref. accuracy >= 90%")]["mean"] == 50
+
+
+def test_report_rebuilds_from_results_json_alone(tmp_path):
+    import shutil
+
+    sweep = load_sweep_config("demo", methods=["none", "traditional"], classifiers=["cnn"],
+                              seeds=[0, 2, 3])
+    reproduce(sweep, tmp_path / "s", run_fn=fake_metrics, progress=False)
+    shutil.rmtree(tmp_path / "s" / "runs")  # what a committed report keeps
+    text = write_report(tmp_path / "s", p_adjust="bonferroni").read_text()
+    assert "rebuilt from results.json" in text and "| cnn | none | 3 |" in text
+    assert text.index("## Summary") < text.index("## Sweep")
+    assert "Pre-registration" in text and "2026-11-25" in text  # the preset's history
+    res = json.loads((tmp_path / "s" / "results.json").read_text())
+    assert res["statistics"]["p_adjust"] == "bonferroni" and len(res["runs"]) == 6
+    row = next(r for r in res["comparisons"]["class2_10"] if r["a"] == "traditional")
+    assert row["p_adjust"] == "bh" and "p adj" in text and "adjusted by bonferroni" in text
+
+
+def test_history_is_shown_but_not_hashed():
+    a = load_sweep_config("demo")
+    import dataclasses
+    b = dataclasses.replace(a, history="reworded")
+    assert a.history and a.identity()["sweep_hash"] == b.identity()["sweep_hash"]
+
+
+def test_learning_curve_and_generator_size_tables():
+    from qaug.experiments._tables import curve_sizes, generator_sizes_table, learning_curve_table
+
+    curves = load_sweep_config("curves")
+    sizes = curve_sizes(curves.settings)
+    assert sizes == {"n5": 5, "n10": 10, "n20": 20, "n50": 50, "n100": 100}
+    assert curve_sizes(load_sweep_config("imbalanced").settings) == {}
+    recs = {s: [{"classifier": "cnn", "method": "none", "seed": k, "test_accuracy": 0.5 + n / 200}
+                for k in range(3)] for s, n in sizes.items()}
+    rows = learning_curve_table(recs, sizes, ["none"], ["cnn"])
+    assert list(rows[0]["cells"]) == [5, 10, 20, 50, 100]
+    assert rows[0]["cells"][100]["mean"] == 1.0 and rows[0]["cells"][5]["n"] == 3
+    t = {(r["kind"], r["width"]): r for r in generator_sizes_table(curves.base, 8)}
+    assert t[("qgan", None)]["generator"] == 124 and t[("dcgan", 1)]["generator"] == 247
+    assert t[("dcgan", 8)]["total"] > t[("qgan", None)]["total"] > t[("dcgan", 4)]["total"]

@@ -49,3 +49,13 @@ def test_run_experiment_is_deterministic_for_a_seed():
 def test_run_experiment_rejects_other_configs():
     with pytest.raises(TypeError, match="must be an ExperimentConfig"):
         run_experiment({"seed": 0})
+
+
+def test_rebalance_tops_every_class_up_to_the_largest():
+    for method, source in (("rebalance", "traditional"), ("qgan_rebalance", "qgan")):
+        m = run_experiment(tiny(f"augment.method={method}", "classifier.name=cnn",
+                                "data.train_counts={\"2\": 4}", "augment.n_per_class=50"))
+        assert m["samples"]["added"] == {"0": 0, "1": 0, "2": 6}  # 10 - 4: n_per_class ignored
+        assert m["samples"]["by_source"][source] == {"2": 6}
+    balanced = run_experiment(tiny("augment.method=rebalance", "classifier.name=cnn"))
+    assert sum(balanced["samples"]["added"].values()) == 0

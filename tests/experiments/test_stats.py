@@ -71,3 +71,41 @@ def test_paired_compare_drops_incomplete_pairs_and_checks_length():
     assert p["n"] == 1 and p["mean_diff"] == pytest.approx(0.2)
     with pytest.raises(ValueError, match="same length"):
         paired_compare([0.1, 0.2], [0.1])
+
+
+def test_adjust_pvalues_hand_values_and_scipy_bh():
+    from qaug.experiments._stats import adjust_pvalues
+
+    p = [0.01, 0.04, 0.03, 0.005]
+    # Holm: sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1, running max
+    assert adjust_pvalues(p, "holm") == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert adjust_pvalues(p, "bh") == pytest.approx(stats.false_discovery_control(p))
+    assert adjust_pvalues(p, "bonferroni") == pytest.approx([0.04, 0.16, 0.12, 0.02])
+    assert adjust_pvalues([0.2, None, float("nan")], "holm")[1:] == [None, pytest.approx(
+        float("nan"), nan_ok=True)]
+    assert adjust_pvalues([0.2, None], "holm")[0] == pytest.approx(0.2)  # m counts finite only
+    with pytest.raises(ValueError, match="holm"):
+        adjust_pvalues(p, "fdr")
+
+
+def test_tost_matches_two_one_sided_scipy_tests():
+    from qaug.experiments._stats import tost_paired
+
+    d = np.array([0.002, -0.004, 0.001, 0.003, -0.001, 0.0])
+    lo = stats.ttest_1samp(d, -0.01, alternative="greater").pvalue
+    hi = stats.ttest_1samp(d, 0.01, alternative="less").pvalue
+    assert tost_paired(d, 0.01) == pytest.approx(max(lo, hi)) and tost_paired(d, 0.01) < 0.05
+    assert tost_paired(d + 0.02, 0.01) > 0.5  # shifted outside the margin
+    assert tost_paired([0.001] * 4, 0.01) == 0.0 and tost_paired([0.02] * 4, 0.01) == 1.0
+    with pytest.raises(ValueError, match="margin"):
+        tost_paired(d, 0.0)
+
+
+def test_test_of_record_switches_to_wilcoxon_when_shapiro_rejects():
+    # one huge outlier among small differences: Shapiro rejects, the signed-rank test is used
+    b = [0.5] * 8
+    a = [0.51, 0.52, 0.515, 0.505, 0.512, 0.518, 0.511, 0.9]
+    p = paired_compare(a, b, margin=0.01)
+    assert p["p_shapiro"] < 0.05 and p["test"] == "wilcoxon" and p["p"] == p["p_wilcoxon"]
+    normal = paired_compare([0.91, 0.93, 0.92, 0.95, 0.9, 0.94], [0.9] * 6)
+    assert normal["test"] == "t" and normal["p"] == normal["p_t"] and normal["p_tost"] is None
