@@ -91,9 +91,10 @@ def _sizes_section(res: SweepResults) -> list[str]:
     rows = generator_sizes_table(base, base.data.image_size)
     lines = ["## Generator sizes", "",
              "Trainable parameters of one generator (G) and its discriminator (D), built from "
-             "this sweep's configs; the DCGAN at widths 1, 4 and 8. A fair size compares G + D: "
-             "the QGAN's small generator trains against a large MLP discriminator. *used*: the "
-             "networks this sweep trained.", ""]
+             "this sweep's configs; the DCGAN at widths 1, 4 and 8, and `upconv (matched)`, the "
+             "classical conv generator sized to the QGAN generator's parameter count (method "
+             "`upconv`). A fair size compares G + D: the QGAN's small generator trains against a "
+             "large MLP discriminator. *used*: the networks this sweep trained.", ""]
     lines += md_table(["kind", "DCGAN width", "G", "D", "G + D", "used"],
                       [[r["kind"], r["width"] or "–", r["generator"], r["discriminator"],
                         r["total"], "yes" if r["configured"] and r["kind"] in kinds else ""]

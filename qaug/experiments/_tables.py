@@ -228,8 +228,16 @@ def generator_sizes_table(base, image_size: int) -> list[dict]:
     variants = [("qgan", base.gan.qgan, None), ("gan", base.gan.gan, None)] + [
         ("dcgan", dataclasses.replace(base.gan.dcgan, dcgan_width=w), w)
         for w in sorted({*DCGAN_WIDTHS, cfg_w})]
+    try:  # the parameter-matched classical generator (its G sized to the QGAN's)
+        from qaug.models import upconv_config_for_params
+
+        g_q, _ = build_gan("qgan", image_size, base.gan.qgan, generator=make_generator(0, "sizes"))
+        variants.insert(2, ("upconv (matched)", upconv_config_for_params(
+            count(g_q), image_size, base.gan.upconv), None))
+    except (ImportError, AttributeError, ValueError):
+        pass
     for kind, cfg, width in variants:
-        g, d = build_gan(kind, image_size, cfg, generator=make_generator(0, "sizes"))
+        g, d = build_gan(kind.split()[0], image_size, cfg, generator=make_generator(0, "sizes"))
         rows.append({"kind": kind, "width": width, "generator": count(g),
                      "discriminator": count(d), "total": count(g) + count(d),
                      "configured": width is None or width == cfg_w})
