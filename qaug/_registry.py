@@ -32,6 +32,7 @@ __all__ = [
     "QUALITY_METRICS",
     "EXPORT_FORMATS",
     "EXECUTORS",
+    "P_ADJUST_METHODS",
     "generator_kind_of",
     "check_choice",
 ]
@@ -70,6 +71,8 @@ OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 ADVERSARIAL_LOSSES: tuple[str, ...] = ("bce", "lsgan", "wgan-gp")
 # Keys of qaug.train.QualityEvaluator's output that can define "trained enough".
 QUALITY_METRICS: tuple[str, ...] = ("accuracy", "confidence", "kid", "fid", "diversity_ratio")
+# Multiplicity adjustments of a report's p-value families (qaug report --p-adjust).
+P_ADJUST_METHODS: tuple[str, ...] = ("holm", "bh", "bonferroni", "none")
 # qaug export --format.
 EXPORT_FORMATS: tuple[str, ...] = ("qasm", "pennylane", "diagram")
 # Where a sweep's runs execute: local processes (--jobs) or a Ray cluster (the ray extra).

@@ -23,6 +23,8 @@ EXPECTED = {
     ("export", "format"): reg.EXPORT_FORMATS,
     ("reproduce", "executor"): reg.EXECUTORS,
     ("demo", "executor"): reg.EXECUTORS,
+    ("report", "p_adjust"): reg.P_ADJUST_METHODS,
+    ("report", "comparisons_adjust"): reg.P_ADJUST_METHODS,
 }
 
 

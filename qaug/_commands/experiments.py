@@ -14,9 +14,7 @@ from qaug._commands._common import (
     require_out,
 )
 from qaug._registry import CLASSIFIERS, EXECUTORS, GENERATOR_KINDS, METHODS, PRESETS
-
-# Multiplicity adjustments of `qaug report` (a test checks they match the library's).
-P_ADJUST = ("holm", "bh", "bonferroni", "none")
+from qaug._registry import P_ADJUST_METHODS as P_ADJUST
 
 DEMO_OUT = "runs/demo"
 

@@ -29,10 +29,11 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
+from qaug._registry import P_ADJUST_METHODS
+
 __all__ = ["summarize", "paired_compare", "t_interval", "tost_paired", "adjust_pvalues",
            "P_ADJUST_METHODS", "WILCOXON_MIN_N", "NORMALITY_ALPHA"]
 
-P_ADJUST_METHODS = ("holm", "bh", "bonferroni", "none")
 # Shapiro-Wilk level below which the differences count as non-normal (Wilcoxon then).
 NORMALITY_ALPHA = 0.05
 
