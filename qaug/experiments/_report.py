@@ -172,6 +172,11 @@ def write_report(out_dir: str | Path, *, p_adjust: str = "holm",
               f"- Sum of per-run compute time over all finished runs: {compute:.0f} s.",
               f"- Command: `{_command_line(last.get('argv'))}`.",
               f"- Code: git `{last.get('git_commit')}`; versions {last.get('versions', {})}.",
+              *[f"- Earlier invocation merged into these results (methods {e.get('methods')}): "
+                f"`{_command_line(e.get('argv'))}` at git `{e.get('git_commit')}`, "
+                f"{e.get('n_done', '?')} runs in {num(e.get('wall_s'), 4)} s. "
+                f"{e.get('note', '')}".rstrip()
+                for e in meta.get("earlier_runs") or []],
               "- Report rebuilt from results.json (the run files are not kept with committed "
               "reports); the statistics are those of the current code." if res.from_results_json
               else "- Report written from the run files.",
