@@ -95,10 +95,13 @@ def test_run_dry_run_from_preset(tmp_path):
 def test_demo_full_run_end_to_end(tmp_path):
     """The README's main job, at its real budgets (about a minute on 2 idle cores)."""
     out = tmp_path / "demo"
+    from qaug.experiments import load_sweep_config
+
+    n = len(load_sweep_config("demo").expand())  # 5 seeds x 2 classifiers x the preset's methods
     assert main(["demo", "--out", str(out), "--no-progress"]) == 0
     report = (out / "report.md").read_text()
-    assert "Runs: 40 finished, 0 failed, 0 missing, of 40." in report
+    assert f"Runs: {n} finished, 0 failed, 0 missing, of {n}." in report
     assert "### Claims" in report and "| qgan |" in report
     results = json.loads((out / "results.json").read_text())
-    assert len(results["runs"] if isinstance(results, dict) else results) == 40
+    assert len(results["runs"] if isinstance(results, dict) else results) == n
     assert sorted(p.name for p in (out / "figures").glob("*.png"))
