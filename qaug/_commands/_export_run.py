@@ -1,13 +1,12 @@
 """The work behind ``qaug export``: find a checkpoint's quantum layer and one input, write the circuit.
 
 Kept apart from ``export.py`` so that building the parser imports none of the stages. The
-PennyLane script is generated from ``qaug.models._export``'s gate list (``_circuit_ops``), the
-one that ``to_qasm`` and ``to_pennylane`` follow, so the three exports cannot drift apart.
+PennyLane script (``_export_script``), ``to_qasm`` and ``to_diagram`` follow one gate list
+(``qaug.models._export_spec``), so the three exports cannot drift apart.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,21 +14,21 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from qaug._commands._export_script import pennylane_script
 from qaug._config import config_from_dict
 from qaug._io import load_checkpoint
-from qaug._registry import EXPORT_FORMATS
+from qaug._registry import EXPORT_FORMATS, QUANTUM_GENERATOR_KINDS
 from qaug._seed import make_generator
 from qaug.data import DataConfig, load_dataset_from_config
 from qaug.models import (
     ClassifierConfig,
+    LatentCircuits,
     PatchQuantumGenerator,
     VQCLayer,
     build_classifier_from_config,
     to_diagram,
     to_qasm,
 )
-from qaug.models._export import _circuit_ops, _spec
-from qaug.models._latent import LatentCircuits
 from qaug.models._mosaiq import MosaiQCircuits
 from qaug.models._pqwgan import PQWGANCircuits
 from qaug.train import ClassGenerators
@@ -37,9 +36,18 @@ from qaug.train import ClassGenerators
 __all__ = ["ExportTarget", "load_target", "write_export", "pennylane_script", "FORMATS"]
 
 FORMATS = EXPORT_FORMATS
-_QUANTUM = (VQCLayer, PatchQuantumGenerator)  # ReuploadingVQCLayer, QuanvCircuit subclass VQCLayer
-_DIAGRAM_ONLY = (PQWGANCircuits, MosaiQCircuits, LatentCircuits)  # --format diagram only
-_GATES = {"ry": "RY", "rz": "RZ", "cx": "CNOT", "cz": "CZ"}
+# ReuploadingVQCLayer and QuanvCircuit subclass VQCLayer
+_QUANTUM = (VQCLayer, PatchQuantumGenerator, PQWGANCircuits, MosaiQCircuits, LatentCircuits)
+_GENERATOR_CIRCUITS = _QUANTUM[1:]
+# What each generator kind does with its circuits' output (not part of the export).
+_AFTER_CIRCUITS = {
+    "qgan": "the patches side by side are the image (with post_hidden > 0, G.post maps them to it)",
+    "pqwgan": "the patches in order are the image's pixels, row-major",
+    "mosaiq": "G.slot_of orders the <X> values as the class's PCA coefficients (scaled to "
+              "[-1, 1]); the inverse PCA (G.pca.decode) makes the image",
+    "latent": "the <Z> values are mapped onto the fitted code range (G.code_low, G.code_high) and "
+              "the frozen decoder (G.decoder) makes the image",
+}
 
 
 @dataclass(frozen=True)
@@ -58,13 +66,13 @@ class ExportTarget:
 
 
 def _quantum_layer(module: nn.Module, what: str) -> tuple[str, nn.Module]:
-    found = [(name, m) for name, m in module.named_modules()
-             if isinstance(m, _QUANTUM + _DIAGRAM_ONLY)]
+    found = [(name, m) for name, m in module.named_modules() if isinstance(m, _QUANTUM)]
     if not found:
         raise ValueError(
-            f"{what} has no quantum layer (VQCLayer, ReuploadingVQCLayer, QuanvCircuit or "
-            "PatchQuantumGenerator), so there is no circuit to export; pass a checkpoint of a "
-            "'hqcnn', 'reupload' or 'quanv' classifier or of a 'qgan' generator bank."
+            f"{what} has no quantum layer, so there is no circuit to export; pass a checkpoint "
+            "of a 'hqcnn', 'reupload' or 'quanv' classifier (qaug train-classifier --model "
+            "hqcnn) or a generator bank of a quantum kind "
+            f"{list(QUANTUM_GENERATOR_KINDS)} (qaug train-gan --generator pqwgan)."
         )
     return found[0]
 
@@ -122,11 +130,28 @@ def _generator_target(path: str, payload: dict, class_id: int | None, seed: int)
         raise ValueError(f"--class {class_id}: this generator bank has generators for classes "
                          f"{available}.")
     G = bank.generator_for(ids.index(class_id))
-    name, layer = _quantum_layer(G, f"checkpoint {path!r} ({bank.kind!r} generator bank)")
-    z = G.sample_latent(1, make_generator(seed, "export"))  # (1, latent_dim = n_qubits)
-    notes = (f"checkpoint: {path} ({bank.kind} generator of class {class_id}, quantum layer "
-             f"G.{name})", f"input: latent z drawn with make_generator({seed}, 'export')")
-    return ExportTarget(layer, z[0], notes)
+    what = f"checkpoint {path!r} ({bank.kind!r} generator bank"
+    if bank.kind not in QUANTUM_GENERATOR_KINDS:
+        what += f"; {bank.kind!r} is a classical generator kind"
+    name, layer = _quantum_layer(G, what + ")")
+    z = G.sample_latent(1, make_generator(seed, "export"))  # (1, latent_dim)
+    inputs = []  # what the circuits receive (MosaiQ: z scaled by its adaptive noise range)
+    hook = layer.register_forward_pre_hook(lambda _m, args: inputs.append(args[0].detach()))
+    try:
+        with torch.no_grad():
+            G(z)
+    finally:
+        hook.remove()
+    notes = [f"checkpoint: {path} ({bank.kind} generator of class {class_id}, quantum layer "
+             f"G.{name})",
+             f"input: latent z = G.sample_latent(1, make_generator({seed}, 'export')) = "
+             f"{[float(v) for v in z[0]]}"]
+    if hasattr(G, "noise_high"):
+        notes.append(f"circuit angles X = z * G.noise_high (MosaiQ's adaptive latent range, "
+                     f"{float(G.noise_high)!r} in this checkpoint; float32 product as in the generator)")
+    if bank.kind in _AFTER_CIRCUITS:
+        notes.append(f"after the circuits (not exported): {_AFTER_CIRCUITS[bank.kind]}")
+    return ExportTarget(layer, inputs[0][0], tuple(notes))
 
 
 def load_target(checkpoint: str | Path, *, sample_index: int | None = None,
@@ -162,71 +187,6 @@ def load_target(checkpoint: str | Path, *, sample_index: int | None = None,
     return _generator_target(path, payload, class_id, seed)
 
 
-def _layer_output(layer: nn.Module, x: torch.Tensor, sub_generator: int | None) -> list[float]:
-    """The layer's own output for ``x`` ``(n,)``, simulated in float64 (complex128)."""
-    with torch.no_grad():
-        out = copy.deepcopy(layer).double()(x.to(torch.float64)[None])[0]  # (n_outputs,)
-    if sub_generator is not None:
-        size = layer.patch_size
-        out = out[sub_generator * size: (sub_generator + 1) * size]
-    return out.tolist()
-
-
-def pennylane_script(layer: nn.Module, x: torch.Tensor, *, sub_generator: int | None = None,
-                     notes: tuple[str, ...] = ()) -> str:
-    """A standalone PennyLane script that rebuilds ``layer``'s circuit with its weights as literals.
-
-    The script defines ``X`` (the input angles, ``(n_qubits,)``), ``EXPECTED`` (qaug's output
-    for ``X``, float64), one QNode per circuit and ``layer(x)``: ``(n,)`` or ``(batch, n)`` ->
-    the layer's output (``<Z_i>``, or the patches of ``PatchQuantumGenerator``). Run as a
-    program it prints ``layer(X)`` and exits with an error if that differs from ``EXPECTED``.
-    """
-    spec = _spec(layer, sub_generator, one=False)
-    n, vqc = spec.n_qubits, spec.kind == "vqc"
-    x = x.detach().to("cpu", torch.float64).reshape(n)
-    lines = ['"""PennyLane rebuild of a trained qaug quantum layer, written by `qaug export`.', ""]
-    lines += [*notes, f"layer: {spec.name}, {n} qubits"
-              + ("" if sub_generator is None else f", sub-generator {sub_generator}"), "",
-              "Run it: prints layer(X) and checks it against EXPECTED (qaug's simulation).", '"""',
-              "", "import numpy as np", "import pennylane as qml", "", f"N_QUBITS = {n}",
-              f"X = {[float(v) for v in x]!r}", f"EXPECTED = {_layer_output(layer, x, sub_generator)!r}"]
-    if not vqc:
-        lines.append(f"PATCH_SIZE = {2 ** (n - spec.n_ancillas)}  # kept basis states: ancillas in |0>")
-    lines += ["", 'dev = qml.device("default.qubit", wires=N_QUBITS)']
-    symbols = [f"x[..., {i}]" for i in range(n)]  # x: (n,) or (batch, n), broadcast by PennyLane
-    for k, weights in enumerate(spec.weights):
-        lines += ["", "", "@qml.qnode(dev)", f"def circuit_{k}(x):"]
-        for name, angle, wires in _circuit_ops(spec, symbols, weights):
-            if angle is None:
-                param = ""
-            else:  # an input angle ("x[..., i]") or a trained weight at full float64 precision
-                param = f"{angle}, " if isinstance(angle, str) else f"{float(angle)!r}, "
-            wire = wires[0] if len(wires) == 1 else list(wires)
-            lines.append(f"    qml.{_GATES[name]}({param}wires={wire})")
-        lines.append("    return [qml.expval(qml.PauliZ(i)) for i in range(N_QUBITS)]" if vqc
-                     else "    return qml.probs(wires=range(N_QUBITS))")
-    lines += ["", "", f"CIRCUITS = [{', '.join(f'circuit_{k}' for k in range(len(spec.weights)))}]",
-              "", "", "def layer(x):"]
-    if vqc:
-        lines += ['    """<Z_i> of every wire: x (n,) or (batch, n) -> (n,) or (batch, n)."""',
-                  "    x = np.asarray(x, dtype=float)",
-                  "    return np.stack([np.asarray(e) for e in CIRCUITS[0](x)], -1)"]
-    else:
-        lines += ['    """Patches (the demo\'s partial_measure), concatenated: x (n,) or (batch, n)."""',
-                  "    x = np.asarray(x, dtype=float)", "    patches = []",
-                  "    for circuit in CIRCUITS:",
-                  "        probs = np.asarray(circuit(x))  # (2**N_QUBITS,) or (batch, 2**N_QUBITS)",
-                  "        given0 = probs[..., :PATCH_SIZE] / probs.sum(-1, keepdims=True)",
-                  "        patches.append(given0 / given0.max(-1, keepdims=True))",
-                  "    return np.concatenate(patches, -1)"]
-    lines += ["", "", 'if __name__ == "__main__":', "    out = layer(X)",
-              "    diff = float(np.max(np.abs(out - np.asarray(EXPECTED))))",
-              '    print("layer(X) =", np.array2string(out, precision=6))',
-              '    print("max |layer(X) - EXPECTED| =", diff)', "    if diff > 1e-6:",
-              '        raise SystemExit("PennyLane and qaug disagree; check the PennyLane version.")']
-    return "\n".join(lines) + "\n"
-
-
 def write_export(target: ExportTarget, fmt: str, out: str | Path, *,
                  sub_generator: int | None = None, overwrite: bool = False) -> Path:
     """Write ``target``'s circuit as OpenQASM 2.0 (``fmt="qasm"``), a PennyLane script or a text diagram.
@@ -244,12 +204,7 @@ def write_export(target: ExportTarget, fmt: str, out: str | Path, *,
         raise FileExistsError(f"{str(out)!r} exists; pass --overwrite to replace it or choose "
                               "another --out.")
     layer = target.layer
-    if isinstance(layer, _DIAGRAM_ONLY) and fmt != "diagram":
-        raise ValueError(f"the {type(layer).__name__} circuit is exported as --format diagram only; "
-                         "qasm and pennylane cover the classifiers and the qgan generator.")
-    if isinstance(layer, _DIAGRAM_ONLY):
-        pass  # to_diagram checks --sub-generator
-    elif isinstance(layer, PatchQuantumGenerator):
+    if isinstance(layer, _GENERATOR_CIRCUITS):
         n_gen = layer.n_generators
         if sub_generator is None and fmt == "qasm" and n_gen > 1:
             raise ValueError(f"this generator has {n_gen} sub-generators and one QASM program "
@@ -258,8 +213,9 @@ def write_export(target: ExportTarget, fmt: str, out: str | Path, *,
             raise ValueError(f"--sub-generator must be between 0 and {n_gen - 1}; got "
                              f"{sub_generator}.")
     elif sub_generator is not None:
-        raise ValueError("--sub-generator is for QGAN generator banks (PatchQuantumGenerator); "
-                         f"this checkpoint's layer is a {type(layer).__name__}. Leave it out.")
+        raise ValueError("--sub-generator is for generator banks of the quantum kinds "
+                         f"{list(QUANTUM_GENERATOR_KINDS)}; this checkpoint's layer is a "
+                         f"{type(layer).__name__}. Leave it out.")
     if fmt == "qasm":
         lines = to_qasm(layer, target.x, sub_generator=sub_generator).split("\n")
         # provenance comments after the OPENQASM and include lines, which must come first

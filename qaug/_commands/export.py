@@ -7,22 +7,24 @@ Examples:
         --out qgan2.py
 
 Takes a classifier checkpoint of ``qaug train-classifier`` (hqcnn, reupload, quanv; the cnn
-control has no circuit) or a generator bank of ``qaug train-gan --generator qgan``
-(DIR/checkpoint.pt; pick the class with ``--class C``), finds its quantum layer and writes the
-circuit for one input sample:
+control has no circuit) or a generator bank of ``qaug train-gan`` of a quantum kind (qgan,
+pqwgan, mosaiq, latent; DIR/checkpoint.pt; pick the class with ``--class C``), finds its
+quantum layer and writes the circuit for one input sample:
 
 - classifier: the angles its front end gives test image ``--sample-index`` of the
   checkpoint's dataset (the same split and seed as in training); quanv: one 2x2 patch of
   that image (``--patch-index``, default the centre one);
-- QGAN: a latent ``z`` drawn with ``make_generator(--seed, "export")``.
+- generator: a latent ``z = G.sample_latent(1, make_generator(--seed, "export"))``; the
+  input is the angles the circuits receive for it (``z`` itself, except MosaiQ:
+  ``z * noise_high``). The file's header gives ``z``, the angles and what the generator does
+  after its circuits (inverse PCA, decoder), which is not exported.
 
-``--format qasm`` writes ``qaug.models.to_qasm`` of that sample (a patch generator with
-several sub-generators needs ``--sub-generator G``); ``--format pennylane`` writes a standalone
+``--format qasm`` writes ``qaug.models.to_qasm`` of that sample (a generator with several
+sub-generators needs ``--sub-generator G``); ``--format pennylane`` writes a standalone
 Python script that rebuilds the circuit in PennyLane with the trained weights as literals and,
 run, prints the layer's output for the sample and checks it against qaug's own;
 ``--format diagram`` writes a text circuit diagram (``qaug.models.to_diagram``; no PennyLane
-needed) of the same gates, and prints it; it also draws the circuits of the ``pqwgan``,
-``mosaiq`` and ``latent`` generator banks (which qasm and pennylane do not export).
+needed) of the same gates, and prints it.
 """
 
 from __future__ import annotations
@@ -51,9 +53,9 @@ def register(subparsers) -> None:
     p.add_argument("--class", dest="class_id", type=int, default=None, metavar="C",
                    help="generator banks: original class id of the generator to export")
     p.add_argument("--sub-generator", type=int, default=None, metavar="G",
-                   help="QGAN: one sub-generator's circuit (qasm needs it when there are several)")
+                   help="generators: one sub-generator's circuit (qasm needs it when there are several)")
     p.add_argument("--seed", type=int, default=0,
-                   help="QGAN: the latent is drawn from make_generator(seed, 'export') (default 0)")
+                   help="generators: the latent is drawn from make_generator(seed, 'export') (default 0)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=_main)
 

@@ -6,7 +6,8 @@ from ._classifiers import (
     build_classifier,
     build_classifier_from_config,
 )
-from ._export import PennyLaneCircuit, to_diagram, to_pennylane, to_qasm
+from ._export import PennyLaneCircuit, to_pennylane, to_qasm
+from ._export_diagram import to_diagram
 from ._gan import (
     DISCRIMINATOR_KINDS,
     GENERATOR_KINDS,

@@ -1,10 +1,10 @@
 import math
-import re
 import sys
 from collections import Counter
 
 import pytest
 import torch
+from _export_helpers import gen, patch_post, read_qasm, run_qasm, trained
 from torch import nn
 
 from qaug.models import (
@@ -15,19 +15,7 @@ from qaug.models import (
     to_pennylane,
     to_qasm,
 )
-from qaug.quantum import cnot, cz, expval_z, probabilities, ry, rz, zero_state
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
-
-
-def trained(layer, seed=5, scale=3.0):
-    """Stand-in for training: overwrite the initial weights with arbitrary values."""
-    with torch.no_grad():
-        layer.weights.copy_(scale * torch.randn(layer.weights.shape, generator=gen(seed)))
-    return layer
-
+from qaug.quantum import expval_z, probabilities
 
 VQC_CASES = [
     (VQCLayer, 1, 2),
@@ -37,58 +25,6 @@ VQC_CASES = [
     (QuanvCircuit, 4, 2),
 ]
 PATCH_CASES = [(5, 1, 3, 2), (3, 0, 2, 3), (4, 2, 2, 1)]  # n_qubits, n_ancillas, depth, n_gen
-
-
-def patch_post(probs, n_qubits, n_ancillas):
-    kept = probs[..., : 2 ** (n_qubits - n_ancillas)]
-    given0 = kept / probs.sum(-1, keepdim=True)
-    return given0 / given0.amax(-1, keepdim=True)
-
-
-# --- a tiny OpenQASM 2.0 reader: only what to_qasm emits -------------------------------------
-
-REAL = r"-?(?:[0-9]+\.[0-9]*|[0-9]*\.[0-9]+)(?:[eE][-+]?[0-9]+)?"  # QASM 2 reals need a dot
-GATE = re.compile(rf"^(ry|rz)\(({REAL})\) q\[(\d+)\];$|^(cx|cz) q\[(\d+)\],q\[(\d+)\];$")
-
-
-def read_qasm(text):
-    """-> (n_qubits, [(gate, angle or None, wires)], measured wires)."""
-    lines = [ln for ln in text.splitlines() if ln and not ln.startswith("//")]
-    assert lines[:2] == ["OPENQASM 2.0;", 'include "qelib1.inc";']
-    n = int(re.fullmatch(r"qreg q\[(\d+)\];", lines[2]).group(1))
-    assert lines[3] == f"creg c[{n}];"
-    ops, measured = [], []
-    for line in lines[4:]:
-        m = re.fullmatch(r"measure q\[(\d+)\] -> c\[(\d+)\];", line)
-        if m:
-            assert m.group(1) == m.group(2)
-            measured.append(int(m.group(1)))
-            continue
-        assert not measured, "gates after measurement"
-        g = GATE.match(line)
-        assert g, f"unexpected line {line!r}"
-        if g.group(1):
-            ops.append((g.group(1), float(g.group(2)), (int(g.group(3)),)))
-        else:
-            ops.append((g.group(4), None, (int(g.group(5)), int(g.group(6)))))
-    return n, ops, measured
-
-
-def run_qasm(text):
-    """Rebuild the program with qaug.quantum's gates: the final state (1, 2, ..., 2)."""
-    n, ops, measured = read_qasm(text)
-    assert measured == list(range(n))
-    state = zero_state(1, n, dtype=torch.complex128)
-    for name, angle, wires in ops:
-        if name == "ry":
-            state = ry(state, angle, wires[0])
-        elif name == "rz":
-            state = rz(state, angle, wires[0])
-        elif name == "cx":
-            state = cnot(state, *wires)
-        else:
-            state = cz(state, *wires)
-    return state
 
 
 # --- to_pennylane --------------------------------------------------------------------------
@@ -156,7 +92,7 @@ def test_to_pennylane_exceptions():
         to_pennylane(nn.Linear(2, 2))
     with pytest.raises(TypeError, match=r"quantum layers at \['1'\]: export one \(e\.g\. model\.1"):
         to_pennylane(nn.Sequential(nn.Linear(3, 3), layer))
-    with pytest.raises(ValueError, match="sub_generator is only for PatchQuantumGenerator"):
+    with pytest.raises(ValueError, match="sub_generator is only for generator circuits"):
         to_pennylane(layer, sub_generator=0)
     with pytest.raises(ValueError, match=r"between 0 and n_generators - 1 = 1; got 2"):
         to_pennylane(patches, sub_generator=2)
@@ -267,55 +203,3 @@ def test_to_diagram_bad_input():
         to_diagram(layer, [0.1, 0.2, 0.3])
     with pytest.raises(ValueError, match="finite"):
         to_diagram(layer, [float("nan"), 0.2])
-
-
-def _simulate_ops(spec, x, weights):
-    """Run the exported gate list on qaug's gate functions: the final state (1, 2, ..., 2)."""
-    import math as _m
-
-    from qaug.models._export import _circuit_ops
-    from qaug.quantum import apply_matrix, cnot, cz, rx, ry, rz, zero_state
-
-    state = zero_state(1, spec.n_qubits, dtype=torch.complex128)
-    h = torch.tensor([[1, 1], [1, -1]], dtype=torch.complex128) / _m.sqrt(2)
-    for name, angle, wires in _circuit_ops(spec, x.tolist(), weights):
-        if name in ("ry", "rz", "rx"):
-            state = {"ry": ry, "rz": rz, "rx": rx}[name](state, torch.tensor(angle, dtype=torch.float64),
-                                                          wires[0])
-        elif name == "cx":
-            state = cnot(state, *wires)
-        elif name == "cz":
-            state = cz(state, *wires)
-        else:
-            state = apply_matrix(state, h, [wires[0]])
-    return state
-
-
-@pytest.mark.parametrize("kind", ["pqwgan", "mosaiq", "latent"])
-def test_diagram_gate_lists_of_the_generator_kinds_reproduce_their_circuits(kind):
-    from qaug.models import GANConfig, build_gan, to_diagram
-    from qaug.models._export import _diagram_spec
-    from qaug.quantum import expval_z, probabilities
-
-    G, _ = build_gan(kind, 8, GANConfig(kind=kind), generator=torch.Generator().manual_seed(0))
-    circuits = next(m for m in G.modules() if getattr(m, "is_quantum", False) and hasattr(m, "n_generators"))
-    z = G.sample_latent(1, torch.Generator().manual_seed(1)).double()[0]  # (n_qubits,)
-    spec = _diagram_spec(circuits, None)
-    w = circuits.weights.detach().double()
-    for g, weights in enumerate(spec.weights):
-        state = _simulate_ops(spec, z, weights)
-        if kind == "pqwgan":
-            from qaug.quantum import pqwgan_probabilities
-
-            torch.testing.assert_close(probabilities(state)[0], pqwgan_probabilities(z[None], w)[g, 0])
-        elif kind == "mosaiq":
-            from qaug.quantum import mosaiq_expvals
-
-            torch.testing.assert_close(expval_z(state)[0], mosaiq_expvals(z[None], w)[g, 0])
-        else:
-            from qaug.models._latent import latent_expvals
-
-            q = circuits.n_qubits
-            torch.testing.assert_close(expval_z(state)[0], latent_expvals(z[None], w)[0, g * q:(g + 1) * q])
-    text = to_diagram(circuits, z)
-    assert text.count("sub-generator") == circuits.n_generators
