@@ -100,8 +100,12 @@ def config_hash(cfg: Any, length: int = 12) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-def _coerce(value: Any, tp: Any, where: str) -> Any:
-    """Convert ``value`` (from JSON/TOML/YAML/CLI text) to type ``tp`` or raise TypeError."""
+def _coerce(value: Any, tp: Any, where: str, base: Any = None) -> Any:
+    """Convert ``value`` (from JSON/TOML/YAML/CLI text) to type ``tp`` or raise TypeError.
+
+    ``base``: for a dataclass ``tp``, the config whose values a table's missing keys keep
+    (default: ``tp``'s own defaults).
+    """
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if tp is Any:
@@ -127,7 +131,7 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
             return value
         if not isinstance(value, dict):
             raise TypeError(f"{where} must be a table/dict; got {value!r}.")
-        return config_from_dict(tp, value, _where=where)
+        return config_from_dict(tp, value, _where=where, _base=base)
     if origin in (tuple, list):
         if isinstance(value, str):
             value = [v for v in value.split(",") if v.strip() != ""]
@@ -181,8 +185,13 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     return value
 
 
-def config_from_dict(cls: type[T], data: dict, _where: str = "") -> T:
-    """Build dataclass ``cls`` from a nested dict; unknown keys raise ValueError listing valid ones."""
+def config_from_dict(cls: type[T], data: dict, _where: str = "", _base: Any = None) -> T:
+    """Build dataclass ``cls`` from a nested dict; unknown keys raise ValueError listing valid ones.
+
+    Keys a table leaves out take ``cls``'s defaults (``_base``'s values when given). In a
+    per-kind section they take the kind's slot default: ``[gan.latent]`` with only ``depth``
+    keeps ``default_gan_config("latent")``'s other values, not ``GANConfig``'s.
+    """
     if not isinstance(data, dict):
         raise TypeError(f"config{' ' + _where if _where else ''} must be a dict; got {data!r}.")
     hints = typing.get_type_hints(cls)
@@ -201,11 +210,13 @@ def config_from_dict(cls: type[T], data: dict, _where: str = "") -> T:
             f"unknown config key(s) {[prefix + k for k in unknown]}; valid keys here: "
             f"{sorted(prefix + k for k in fields)}."
         )
+    per_kind = getattr(cls, "PER_KIND", False)
     kwargs = {}
     for name, value in data.items():
         where = f"{_where}.{name}" if _where else name
-        kwargs[name] = _coerce(value, hints[name], where)
-    cfg = cls(**kwargs)
+        slot = fields[name].default_factory() if per_kind else None  # the kind's defaults
+        kwargs[name] = _coerce(value, hints[name], where, slot)
+    cfg = cls(**kwargs) if _base is None else dataclasses.replace(_base, **kwargs)
     for name, value in shared.items():
         cfg = _set_path(cfg, [name], value, prefix + name, tuple(done))
     return cfg

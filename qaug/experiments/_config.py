@@ -96,8 +96,8 @@ One network config per generator kind (``gan.qgan``, ``gan.gan``, ``gan.dcgan``,
     One field per entry of ``qaug._registry.GENERATOR_KINDS``. The DCGAN default is sized to
     about twice the QGAN generator's 124 parameters (120 circuit angles + 4 patch brightnesses;
     DCGAN width 1, latent 24: 247 parameters), the paper's "half the parameters" comparison
-    (``GAN_SLOT_DEFAULTS``). A table given in a file replaces the whole slot (unlisted keys
-    take ``GANConfig``'s defaults), and each slot's ``kind`` is set to the slot's name.
+    (``GAN_SLOT_DEFAULTS``). A table given in a file changes the slot key by key (unlisted
+    keys keep the slot's default), and each slot's ``kind`` is set to the slot's name.
     """, post_init=_set_kind_slots)
 
 AdversarialConfigs = _per_kind_config(

@@ -72,6 +72,27 @@ def test_load_toml_yaml_and_overrides(tmp_path):
     assert a == b and a.seed == 3 and a.adversarial.qgan.iterations == 7 and a.train.epochs == 2
 
 
+def test_a_kind_table_with_some_keys_keeps_that_kinds_defaults(tmp_path):
+    from qaug.models import default_gan_config
+    from qaug.train import default_adversarial_config
+
+    (tmp_path / "k.toml").write_text(
+        "[gan.latent]\ndepth = 2\n[gan.dcgan]\nlatent_dim = 10\n"
+        "[adversarial.pqwgan]\niterations = 7\n[adversarial.latent]\nlr_g = 0.5\n")
+    cfg = load_experiment_config(tmp_path / "k.toml")
+    defaults = ExperimentConfig()
+    # the keys a table leaves out keep the kind's slot default, not GANConfig's / AdversarialConfig's
+    assert cfg.gan.latent == default_gan_config("latent", depth=2)  # 4 qubits, 4 circuits
+    assert cfg.gan.dcgan == dataclasses.replace(defaults.gan.dcgan, latent_dim=10)  # width 1
+    assert cfg.adversarial.pqwgan == default_adversarial_config("pqwgan", iterations=7)  # wgan-gp
+    assert cfg.adversarial.latent == dataclasses.replace(defaults.adversarial.latent, lr_g=0.5)
+    assert cfg.gan.qgan == defaults.gan.qgan and cfg.adversarial.qgan == defaults.adversarial.qgan
+    # a kind-less key still applies to every kind, on top of each kind's defaults
+    shared = load_experiment_config({"gan": {"depth": 3, "latent": {"n_qubits": 3}}})
+    assert shared.gan.latent == default_gan_config("latent", depth=3, n_qubits=3)
+    assert shared.gan.qgan == dataclasses.replace(defaults.gan.qgan, depth=3)
+
+
 def test_run_key_depends_only_on_what_a_run_uses():
     base = ExperimentConfig(augment=AugmentConfig(method="qgan"))
     other_dcgan = dataclasses.replace(base, gan=dataclasses.replace(
