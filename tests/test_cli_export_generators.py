@@ -158,3 +158,18 @@ def test_unknown_format_and_bad_sub_generator_are_refused(banks, tmp_path, capsy
                    "--sub-generator", str(n_gen)) == 2
     assert f"--sub-generator must be between 0 and {n_gen - 1}; got {n_gen}" in capsys.readouterr().err
     assert not (tmp_path / "x.qasm").exists()
+
+
+def test_script_of_a_layer_under_noise_expects_the_noiseless_circuit(banks):
+    from qaug._commands._export_script import pennylane_script
+    from qaug.models import noisy
+    from qaug.quantum import NoiseModel
+
+    circuits, x = _reference(banks["latent"], "latent", 0, 0)
+    ideal = _qaug_output(circuits, x[None])[0]
+    with noisy(circuits, NoiseModel(depolarizing=0.2)):
+        assert not torch.allclose(_qaug_output(circuits, x[None])[0], ideal)  # noise does act
+        ns = {}
+        exec(pennylane_script(circuits, x), ns)  # defines X, EXPECTED, ... (no run as __main__)
+    torch.testing.assert_close(torch.tensor(ns["EXPECTED"], dtype=torch.float64), ideal,
+                               atol=1e-12, rtol=0)

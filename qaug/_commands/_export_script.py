@@ -20,14 +20,17 @@ _GATES = {"ry": "RY", "rz": "RZ", "rx": "RX", "h": "Hadamard", "cx": "CNOT", "cz
 
 
 def layer_output(layer: nn.Module, x: torch.Tensor, sub_generator: int | None = None) -> list[float]:
-    """The layer's own output for ``x`` ``(n,)``, simulated in float64, flattened.
+    """The layer's own noiseless output for ``x`` ``(n,)``, simulated in float64, flattened.
 
     ``(n_outputs,)``: a generator's sub-generators concatenated in order (``PQWGANCircuits``'
     ``(G, P)`` flattened); with ``sub_generator`` only that one's outputs.
     """
     spec = _spec(layer, sub_generator, one=False)
+    ideal = copy.deepcopy(layer).double()
+    if getattr(ideal, "noise", None) is not None:
+        ideal.noise = None  # the export is the noiseless circuit (qaug.models.noisy is not exported)
     with torch.no_grad():
-        out = copy.deepcopy(layer).double()(x.to(torch.float64)[None])[0].reshape(-1)
+        out = ideal(x.to(torch.float64)[None])[0].reshape(-1)
     if sub_generator is not None:
         out = out[sub_generator * spec.width: (sub_generator + 1) * spec.width]
     return out.tolist()
