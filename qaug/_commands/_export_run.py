@@ -41,7 +41,8 @@ _QUANTUM = (VQCLayer, PatchQuantumGenerator, PQWGANCircuits, MosaiQCircuits, Lat
 _GENERATOR_CIRCUITS = _QUANTUM[1:]
 # What each generator kind does with its circuits' output (not part of the export).
 _AFTER_CIRCUITS = {
-    "qgan": "the patches side by side are the image (with post_hidden > 0, G.post maps them to it)",
+    "qgan": "each patch times sigmoid(G.patch_scale) (when patch_scale is on), side by side, is "
+            "the image (with post_hidden > 0, G.post maps them to it)",
     "pqwgan": "the patches in order are the image's pixels, row-major",
     "mosaiq": "G.slot_of orders the <X> values as the class's PCA coefficients (scaled to "
               "[-1, 1]); the inverse PCA (G.pca.decode) makes the image",
