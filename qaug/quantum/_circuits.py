@@ -1,17 +1,20 @@
 """The two circuits the models use, each with two exact simulation paths.
 
-Fused (``_compact``): each layer becomes one real ``2**n x 2**n`` matrix (per sample when
-re-uploading) built with cached index tables, in a handful of tensor operations (fastest
-while such a matrix is small). Layer by layer: one 2x2 matmul per wire on the flat
-states, entanglers as a permutation or sign vector (scales to 12+ qubits). ``fused=None``
-picks by size (thresholds measured with ``benchmarks/bench_quantum.py``-style timings on one
-CPU thread). The tests check both paths against gate-by-gate engine circuits and PennyLane.
+Fused: each layer becomes one ``2**n x 2**n`` matrix (per sample when re-uploading) built
+with cached tables, in a handful of operations: on the CPU for small work, one autograd
+Function with a numpy forward and adjoint-method backward (``_adjoint``), else autograd
+through few tensor operations (``_compact``; any device, and larger work). Layer by layer:
+one 2x2 matmul per wire on the flat states, entanglers as a permutation or sign vector
+(scales to 12+ qubits). ``fused=None`` picks by size (thresholds measured with
+``benchmarks/bench_quantum.py``-style timings on one CPU thread). The tests check every path
+against gate-by-gate engine circuits and PennyLane.
 """
 
 from __future__ import annotations
 
 import torch
 
+from ._adjoint import adjoint_fits, patch_adjoint, vqc_adjoint
 from ._checks import check_n_qubits, complex_dtype_of
 from ._compact import patch_compact, vqc_compact
 from ._fused import (
@@ -89,6 +92,8 @@ def vqc_expvals(
     x, weights = x.to(rdtype), weights.to(rdtype)
     limit = REUPLOAD_FUSE_MAX_QUBITS if reupload else VQC_FUSE_MAX_QUBITS
     if _use_fused(fused, n, limit):
+        if adjoint_fits(len(x), n, x, weights):
+            return vqc_adjoint(x, weights, reupload)
         return vqc_compact(x, weights, reupload)
     cdtype = complex_dtype_of(rdtype)
     perm = entangler_permutation(n, ring_cnots(n), x.device)
@@ -143,6 +148,8 @@ def patch_generator_patches(
     dtype = torch.promote_types(z.dtype, weights.dtype)
     z, weights = z.to(dtype), weights.to(dtype)
     if _use_fused(fused, n, PATCH_FUSE_MAX_QUBITS):
+        if adjoint_fits(len(z) * weights.shape[0], n, z, weights):
+            return patch_adjoint(z, weights, n_ancillas)
         return patch_compact(z, weights, n_ancillas)
     signs = cz_signs(n, chain_czs(n), dtype, z.device)  # (2**n,): the CZ chain as a diagonal
     # RY(w) RY(z) = RY(w + z): encoding and first layer form one product state per (g, b).

@@ -71,7 +71,10 @@ def test_chain_product_order():
 @pytest.mark.parametrize("n", [1, 2, 3, 4])
 @pytest.mark.parametrize("n_layers", [1, 3])
 @pytest.mark.parametrize("reupload", [False, True])
-def test_vqc_both_paths_equal_gate_by_gate(n, n_layers, reupload):
+def test_vqc_both_paths_equal_gate_by_gate(n, n_layers, reupload, monkeypatch):
+    from qaug.quantum import _adjoint
+
+    monkeypatch.setattr(_adjoint, "ADJOINT_MAX_WORK", 0)  # the autograd path (adjoint: test_adjoint)
     g = torch.Generator().manual_seed(n * 10 + n_layers)
     x = torch.rand(5, n, generator=g, dtype=torch.float64) * 6 - 3
     w = torch.rand(n_layers, n, 2, generator=g, dtype=torch.float64) * 2 * np.pi
@@ -82,7 +85,10 @@ def test_vqc_both_paths_equal_gate_by_gate(n, n_layers, reupload):
 
 
 @pytest.mark.parametrize(("n", "n_anc"), [(1, 0), (3, 1), (5, 1), (5, 2)])
-def test_patch_both_paths_equal_gate_by_gate(n, n_anc):
+def test_patch_both_paths_equal_gate_by_gate(n, n_anc, monkeypatch):
+    from qaug.quantum import _adjoint
+
+    monkeypatch.setattr(_adjoint, "ADJOINT_MAX_WORK", 0)  # the autograd path (adjoint: test_adjoint)
     g = torch.Generator().manual_seed(n)
     z = torch.rand(4, n, generator=g, dtype=torch.float64) * np.pi / 2
     w = torch.rand(3, 2, n, generator=g, dtype=torch.float64)
@@ -142,8 +148,9 @@ def test_vqc_expvals_mixed_dtypes_match_float64(fused):
 @pytest.mark.parametrize("n_layers", [1, 2, 3])
 @pytest.mark.parametrize("reupload", [False, True])
 def test_vqc_compact_table_paths_equal_gate_by_gate(monkeypatch, path, n_layers, reupload):
-    from qaug.quantum import _compact
+    from qaug.quantum import _adjoint, _compact
 
+    monkeypatch.setattr(_adjoint, "ADJOINT_MAX_WORK", 0)  # the autograd path
     limits = {"trig": (1 << 30, 1 << 30), "gather": (0, 1 << 30), "tree": (0, 0)}[path]
     monkeypatch.setattr(_compact, "TRIG_MAX_ELEMENTS", limits[0])
     monkeypatch.setattr(_compact, "GATHER_MAX_ELEMENTS", limits[1])
@@ -157,8 +164,9 @@ def test_vqc_compact_table_paths_equal_gate_by_gate(monkeypatch, path, n_layers,
 @pytest.mark.parametrize("path", ["trig", "gather", "tree"])
 @pytest.mark.parametrize("batch", [2, 40])  # 40 > 2**5: circuit matrices multiplied first
 def test_patch_compact_table_paths_equal_gate_by_gate(monkeypatch, path, batch):
-    from qaug.quantum import _compact
+    from qaug.quantum import _adjoint, _compact
 
+    monkeypatch.setattr(_adjoint, "ADJOINT_MAX_WORK", 0)  # the autograd path
     limits = {"trig": (1 << 30, 1 << 30), "gather": (0, 1 << 30), "tree": (0, 0)}[path]
     monkeypatch.setattr(_compact, "TRIG_MAX_ELEMENTS", limits[0])
     monkeypatch.setattr(_compact, "GATHER_MAX_ELEMENTS", limits[1])
