@@ -40,6 +40,7 @@ from ._engine import (
 )
 from ._fused import (
     apply_layers,
+    apply_wire_blocks,
     apply_wirewise,
     chain_product,
     cz_signs,
@@ -96,6 +97,7 @@ __all__ = [
     "kron_factors",
     "product_vector",
     "apply_wirewise",
+    "apply_wire_blocks",
     "entangler_permutation",
     "cz_signs",
     "chain_product",

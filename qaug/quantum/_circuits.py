@@ -15,17 +15,17 @@ from __future__ import annotations
 import torch
 
 from ._adjoint import adjoint_fits, patch_adjoint, vqc_adjoint
-from ._checks import check_n_qubits, complex_dtype_of
+from ._checks import check_n_qubits
 from ._compact import patch_compact, vqc_compact
 from ._fused import (
+    apply_wire_blocks,
     apply_wirewise,
     cz_signs,
     entangler_permutation,
     product_vector,
     ry_factors,
-    rz_phases,
 )
-from ._measure import z_signs
+from ._tables import bit_table, ring_permutation, signs_table
 
 __all__ = [
     "VQC_FUSE_MAX_QUBITS",
@@ -95,23 +95,26 @@ def vqc_expvals(
         if adjoint_fits(len(x), n, x, weights):
             return vqc_adjoint(x, weights, reupload)
         return vqc_compact(x, weights, reupload)
-    cdtype = complex_dtype_of(rdtype)
     perm = entangler_permutation(n, ring_cnots(n), x.device)
-    phases = rz_phases(weights[..., 1]).to(cdtype)  # (L, n, 2)
-    # RZ(b) RY(a) RY(x)|0> = phases * [cos((a+x)/2), sin((a+x)/2)]: the encoding and the first
-    # layer's rotations collapse into one product state per sample.
-    half = (weights[0, :, 0] + x) / 2  # (batch, n)
-    first = torch.stack([torch.cos(half), torch.sin(half)], -1) * phases[0]  # (batch, n, 2)
-    psi = product_vector(first)  # (batch, 2**n), before the first CNOT ring
+    # States as real and imaginary planes (B, 2, 2**n): every RY layer is real, applied with a
+    # few real matmuls (apply_wire_blocks); each RZ layer is one phase per basis state (up to a
+    # global phase), as (cos, sin) rows; the last layer's RZ cannot change a Z measurement.
+    phi = weights[:-1, :, 1] @ bit_table(n, None, rdtype, x.device)  # (L-1, 2**n)
+    cos, sin = torch.cos(phi), torch.sin(phi)
+    half = (weights[0, :, 0] + x) / 2  # (batch, n): RY(a) RY(x) = RY(a + x)
+    psi = product_vector(torch.stack([torch.cos(half), torch.sin(half)], -1))  # (batch, 2**n)
+    if n_layers > 1:
+        psi = torch.stack([psi * cos[0], psi * sin[0]], 1)[..., perm]  # RZ, CNOT ring
     for layer in range(1, n_layers):
-        # RZ(b) RY(a) per wire, times RY(x) when re-uploading: (n, 2, 2) or (batch, n, 2, 2)
         angle = weights[layer, :, 0] + x if reupload else weights[layer, :, 0]
-        rot = phases[layer, :, :, None] * ry_factors(angle)
-        psi = apply_wirewise(psi[:, perm], rot)  # (batch, 2**n)
-    probs = torch.view_as_real(psi).square().sum(-1)  # (batch, 2**n)
-    # The final CNOT ring permutes basis states; fold it into the table of Z signs instead.
-    signs = z_signs(n, range(n), probs.dtype, probs.device)[torch.argsort(perm)]  # (2**n, n)
-    return probs @ signs  # (batch, n)
+        psi = apply_wire_blocks(psi, ry_factors(angle))  # (batch, 2, 2**n)
+        if layer < n_layers - 1:  # times exp(i phi), then the ring
+            re, im = psi[:, 0], psi[:, 1]
+            c, s = cos[layer], sin[layer]
+            psi = torch.stack([re * c - im * s, re * s + im * c], 1)[..., perm]
+    probs = psi.square() if n_layers == 1 else psi.square().sum(1)  # (batch, 2**n)
+    # The final CNOT ring permutes basis states; it is folded into the (cached) Z sign table.
+    return probs @ signs_table(n, ring_permutation(n), 1, probs.dtype, probs.device)  # (batch, n)
 
 
 def _check_patch_args(z: torch.Tensor, weights: torch.Tensor, n_ancillas: int) -> int:

@@ -23,6 +23,7 @@ __all__ = [
     "kron_factors",
     "product_vector",
     "apply_wirewise",
+    "apply_wire_blocks",
     "entangler_permutation",
     "cz_signs",
     "chain_product",
@@ -88,6 +89,30 @@ def apply_wirewise(psi: torch.Tensor, mats: torch.Tensor) -> torch.Tensor:
         x = psi.reshape(*lead, 2**i, 2, d >> (i + 1))  # (..., left, wire i, right)
         # (..., 1, 2, 2) @ (..., left, 2, right) -> (..., left, 2, right)
         psi = (mats[..., i, None, :, :] @ x).reshape(*lead, d)
+    return psi
+
+
+def apply_wire_blocks(psi: torch.Tensor, mats: torch.Tensor, block: int = 4) -> torch.Tensor:
+    """``apply_wirewise`` for real states and factors, ``block`` wires per matmul.
+
+    ``psi`` ``(B, P, 2**n)`` real (``P`` planes, e.g. real and imaginary parts, sharing the
+    factors); ``mats`` real ``(n, 2, 2)`` (all states) or ``(B, n, 2, 2)`` (per state). The
+    factors of each run of ``block`` wires are multiplied into one ``2**block`` square matrix
+    first: ``ceil(n / block)`` real matmuls of useful size instead of ``n`` tiny ones.
+    """
+    n, d = mats.shape[-3], psi.shape[-1]
+    batch, planes = psi.shape[0], psi.shape[1]
+    per_state = mats.dim() == 4
+    for start in range(0, n, block):
+        k = min(block, n - start)
+        m = kron_factors(mats[..., start : start + k, :, :])  # ([B,] K, K)
+        right = d >> (start + k)
+        if right == 1:  # the last wires: one matmul on the flat index
+            x = psi.reshape(batch, -1, 1 << k)  # (B, P * left, K)
+            psi = (x @ m.mT).reshape(batch, planes, d)
+        else:  # (.., K, K) @ (B, P, left, K, right)
+            x = psi.reshape(batch, planes, 1 << start, 1 << k, right)
+            psi = ((m[:, None, None] if per_state else m) @ x).reshape(batch, planes, d)
     return psi
 
 

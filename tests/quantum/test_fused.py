@@ -174,3 +174,27 @@ def test_patch_compact_table_paths_equal_gate_by_gate(monkeypatch, path, batch):
     z = torch.rand(batch, 5, generator=g, dtype=torch.float64)
     w = torch.rand(3, 4, 5, generator=g, dtype=torch.float64)
     torch.testing.assert_close(q.patch_generator_patches(z, w, 1, fused=True), patch_reference(z, w, 1))
+
+
+@pytest.mark.parametrize("n", [1, 3, 5, 9])
+@pytest.mark.parametrize("per_state", [False, True])
+@pytest.mark.parametrize("block", [1, 4])
+def test_apply_wire_blocks_matches_apply_wirewise(n, per_state, block):
+    g = torch.Generator().manual_seed(n)
+    psi = torch.randn(3, 2, 2**n, generator=g, dtype=torch.float64)  # (B, planes, 2**n)
+    mats = torch.randn(*((3,) if per_state else ()), n, 2, 2, generator=g, dtype=torch.float64)
+    ref = q.apply_wirewise(psi, mats[:, None] if per_state else mats)
+    torch.testing.assert_close(q.apply_wire_blocks(psi, mats, block), ref)
+
+
+@pytest.mark.parametrize(("n", "n_layers", "reupload"), [(9, 3, False), (9, 2, True), (6, 1, False)])
+def test_vqc_wire_by_wire_gradients_equal_the_matrix_path(n, n_layers, reupload):
+    from qaug.quantum._compact import vqc_compact
+
+    g = torch.Generator().manual_seed(n + n_layers)
+    x = (torch.rand(3, n, generator=g, dtype=torch.float64) * 6 - 3).requires_grad_()
+    w = (torch.rand(n_layers, n, 2, generator=g, dtype=torch.float64) * 6.3).requires_grad_()
+    out, ref = q.vqc_expvals(x, w, reupload=reupload, fused=False), vqc_compact(x, w, reupload)
+    torch.testing.assert_close(out, ref, atol=1e-12, rtol=0)
+    for a, b in zip(torch.autograd.grad(out.sum(), (x, w)), torch.autograd.grad(ref.sum(), (x, w))):
+        torch.testing.assert_close(a, b, atol=1e-11, rtol=0)
