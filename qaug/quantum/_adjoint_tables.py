@@ -75,17 +75,18 @@ def cos_product(t: np.ndarray, kind: str, perm=None) -> np.ndarray:
         flat = (scale @ np.cos(arg)).reshape(*lead, size)
         return flat if kind == "vec" else flat.reshape(*lead, d, d)
     c, s = np.cos(t / 2), np.sin(t / 2)
+    # Kronecker products from the last wire up, so the inner loops run over the long axis.
     if kind == "vec":
-        out = np.stack([c[..., 0], s[..., 0]], -1)
-        for w in range(1, n):  # Kronecker products, wire 0 most significant
-            out = (out[..., :, None] * np.stack([c[..., w], s[..., w]], -1)[..., None, :])
-            out = out.reshape(*lead, -1)
+        factors = np.stack([c, s], -1)  # (..., n, 2)
+        out = factors[..., -1, :]
+        for w in range(n - 2, -1, -1):
+            out = (factors[..., w, :, None] * out[..., None, :]).reshape(*lead, -1)
         return out if perm is None else out[..., list(perm)]
     mats = np.stack([c, s, -s, c], -1).reshape(*t.shape, 2, 2)  # (..., n, 2, 2): RY^T
-    out = mats[..., 0, :, :]
-    for w in range(1, n):
-        r = out.shape[-1]  # (..., R, 1, R, 1) * (..., 1, 2, 1, 2) -> (..., 2R, 2R)
-        out = (out[..., :, None, :, None] * mats[..., w, None, :, None, :]).reshape(*lead, 2 * r, 2 * r)
+    out = mats[..., -1, :, :]
+    for w in range(n - 2, -1, -1):
+        r = out.shape[-1]  # (..., 2, 1, 2, 1) * (..., 1, R, 1, R) -> (..., 2R, 2R)
+        out = (mats[..., w, :, None, :, None] * out[..., None, :, None, :]).reshape(*lead, 2 * r, 2 * r)
     return out if perm is None else out[..., list(perm), :]
 
 

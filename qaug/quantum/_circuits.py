@@ -36,10 +36,11 @@ __all__ = [
     "patch_generator_patches",
 ]
 
-# Largest sizes where the compact (fused) path wins, one CPU thread: VQC at batch 64 with 2-4
-# layers; patch generator at depth 6, 4 sub-generators, batch 32. Re-uploading builds one
-# matrix per sample, so it stops earlier.
-VQC_FUSE_MAX_QUBITS = 8
+# Largest sizes where the fused paths win, one CPU thread (interleaved timings, fwd+bwd): VQC
+# up to 7 qubits (at 8 the wire-by-wire path is faster at every batch from 1 to 256); patch
+# generator at depth 6, 4 sub-generators. Re-uploading builds one matrix per sample, so it
+# stops earlier.
+VQC_FUSE_MAX_QUBITS = 7
 REUPLOAD_FUSE_MAX_QUBITS = 5
 PATCH_FUSE_MAX_QUBITS = 7
 
