@@ -55,6 +55,17 @@ def test_reproduce_rejects_unknown_choices(tmp_path, capsys, args):
     assert "invalid choice" in capsys.readouterr().err
 
 
+def test_reproduce_settings_subset(tmp_path, capsys):
+    argv = ["reproduce", "--preset", "fullres", "--out", str(tmp_path / "o"), "--print-config",
+            "--settings", "s28_each30", "s28_each10"]
+    assert main(argv) == 0
+    settings = json.loads(capsys.readouterr().out)["settings"]
+    assert list(settings) == ["s28_each10", "s28_each30"]  # the preset's order
+    assert main(argv[:-2] + ["s99"]) == 2
+    err = capsys.readouterr().err
+    assert "'s99'" in err and "s16_each10" in err
+
+
 def test_report_of_non_sweep_folder(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "no sweep.json" in capsys.readouterr().err

@@ -95,6 +95,9 @@ def register(subparsers) -> None:
                    help="only these methods")
     p.add_argument("--classifiers", nargs="+", choices=CLASSIFIERS, default=None,
                    help="only these classifiers")
+    p.add_argument("--settings", nargs="+", default=None, metavar="NAME",
+                   help="only these settings of the preset (e.g. s28_each10 s28_each30; "
+                        "--print-config lists them)")
     p.epilog = ("Overrides change the base experiment (--train.epochs=10, --adversarial.lr_g=0.1). "
                 "--print-config prints the resolved sweep config as JSON (reload it with "
                 "--config FILE.json).")
@@ -166,6 +169,7 @@ def _sweep_from_args(args, source: str, demo: bool = False):
 
     from qaug._commands._resolve import resolve_config
     from qaug.experiments import check_seeds, load_sweep_config
+    from qaug.experiments._config import select_settings
 
     if args.seed is not None:
         args.seeds = [args.seed]
@@ -174,6 +178,8 @@ def _sweep_from_args(args, source: str, demo: bool = False):
     if not demo:
         fields.update(methods=args.methods, classifiers=args.classifiers)
     sweep = load_sweep_config(source, None, **fields)
+    if not demo and args.settings is not None:
+        sweep = select_settings(sweep, args.settings)
     # the base experiment resolves as in every command: --dry-run caps, then the overrides
     base = resolve_config(args, sweep.base, {}, dry_run=dry_run_overrides(), base=sweep.base)
     return dataclasses.replace(sweep, base=base)

@@ -45,6 +45,7 @@ __all__ = ["ExperimentConfig", "SweepConfig", "GANConfigs", "AdversarialConfigs"
            "NoiseConfig",
            "AugmentConfig", "METHODS", "CLASSIFIERS", "generator_kind", "run_key", "bank_key",
            "load_experiment_config", "load_sweep_config", "preset_names", "preset_path",
+           "select_settings",
            "merge_overrides", "check_seeds", "BANK_FORMAT"]
 
 # Bumped when the way a bank is trained or stored changes, so old cache entries are not reused.
@@ -385,6 +386,22 @@ def load_sweep_config(source: str | Path | dict, overrides: list[str] | dict | N
         cfg = dataclasses.replace(cfg, base=apply_overrides(cfg.base, overrides))
     fields = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items() if v is not None}
     return dataclasses.replace(cfg, **fields) if fields else cfg
+
+
+def select_settings(sweep: SweepConfig, names: list[str] | tuple[str, ...]) -> SweepConfig:
+    """``sweep`` with only the settings ``names`` (in the preset's order); unknown names refused.
+
+    Example:
+        >>> select_settings(load_sweep_config("fullres"), ["s28_each10"]).settings.keys()
+        dict_keys(['s28_each10'])
+    """
+    unknown = [n for n in names if n not in sweep.settings]
+    if unknown or not names:
+        raise ValueError(f"settings {list(names)!r}: {unknown or 'none given'} not in sweep "
+                         f"{sweep.name!r}; valid: {list(sweep.settings)}. Pick from those "
+                         "(or drop --settings to run them all).")
+    return dataclasses.replace(
+        sweep, settings={k: v for k, v in sweep.settings.items() if k in names})
 
 
 def load_experiment_config(source: str | Path | dict | None = None,
