@@ -131,9 +131,12 @@ _KIND_DEFAULTS = {
     "mosaiq": {"iterations": 1000, "batch_size": 8, "lr_g": 0.3, "lr_d": 0.05},
     "latent": {"iterations": 1000, "optimizer": "adam", "lr_g": 1e-2, "lr_d": 1e-3,
                "select_best": True},
-    # the latent kind's classical control trains exactly as it does
-    "latent_mlp": {"iterations": 1000, "optimizer": "adam", "lr_g": 1e-2, "lr_d": 1e-3,
-               "select_best": True},
+    # The latent kind's classical control, tuned as latent was, on the training-set selection
+    # score (mnist 0/1/2 28x28, 100 images per class, seed 0, mean over classes, lower is
+    # better): lr_g 1e-3 scores 2.43 against 24.4 with latent's 1e-2, at which the MLP collapses
+    # on classes 0 and 2; latent itself scores 0.89 at 1e-2 and 1.92 at 1e-3.
+    "latent_mlp": {"iterations": 1000, "optimizer": "adam", "lr_g": 1e-3, "lr_d": 1e-3,
+                   "select_best": True},
 }
 
 
