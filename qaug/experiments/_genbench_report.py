@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -159,6 +160,7 @@ def bench_generators(cfg, out: str | Path, *, jobs: int = 1, progress: bool = Tr
             p.unlink()
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    n_before = len(list((out / "runs").glob("*.json"))) if (out / "runs").is_dir() else 0
     records = run_bench(cfg, out, jobs=jobs, progress=progress, report_only=report_only)
     if not records:
         raise ValueError(f"no finished runs of these settings in {str(out)!r}; run without "
@@ -169,11 +171,24 @@ def bench_generators(cfg, out: str | Path, *, jobs: int = 1, progress: bool = Tr
         info = read_json(out / "run.json")
         return {**_outputs(records, out, cfg, info, jobs), "records": records}
     write_json(out / "config.json", config_to_dict(cfg))
-    info = {**run_info(None, argv), "wall_s": time.perf_counter() - start, "jobs": jobs,
+    wall = time.perf_counter() - start
+    info = {**run_info(None, argv), "wall_s": wall, "jobs": jobs,
             "runs_total": len(records),
             "runs_wall_s_sum": float(sum(r["wall_s"] for r in records))}
+    info["invocations"] = _previous_invocations(out) + [{
+        "finished_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "wall_s": round(wall, 1),
+        "jobs": jobs, "runs_done": len(records) - n_before, "load_avg_1min_at_end":
+        round(os.getloadavg()[0], 1)}]
     write_json(out / "run.json", info)
     return {**_outputs(records, out, cfg, info, jobs), "records": records}
+
+
+def _previous_invocations(out: Path) -> list[dict]:
+    """The ``invocations`` log of an earlier ``run.json`` in ``out`` (empty if none)."""
+    from qaug._io import read_json
+
+    f = out / "run.json"
+    return list(read_json(f).get("invocations", [])) if f.is_file() else []
 
 
 def _outputs(records: list[dict], out: Path, cfg, info: dict, jobs: int) -> dict:
@@ -195,10 +210,18 @@ def _outputs(records: list[dict], out: Path, cfg, info: dict, jobs: int) -> dict
         f"images per class with them; all three disjoint). Values: mean ± std over seeds; "
         f"metrics are class means except NDB/JSD ({cfg.n_bins} bins) and TSTR (all classes). "
         "Lower is better for pixel FD, MMD, FID, KID, NDB, JSD.", "",
-        f"Wall time {info['wall_s']:.0f} s for the runs done now with {info.get('jobs', jobs)} job(s) "
+        f"Wall time {info['wall_s']:.0f} s for the runs done by the last invocation, with "
+        f"{info.get('jobs', jobs)} job(s) "
         f"(sum of run wall times {info['runs_wall_s_sum']:.0f} s); `wall s` includes scoring, "
         "`peak MB` is the worker's resident memory during the run.",
     ]
+    if len(info.get("invocations", [])) > 1:  # the runs came from several invocations
+        header += ["", "Invocations that trained these runs (a resumed benchmark): " + "; ".join(
+            f"{v['finished_utc']} UTC: {v['runs_done']} runs in {v['wall_s']:.0f} s with "
+            f"{v['jobs']} job(s), load average {v['load_avg_1min_at_end']}"
+            + (f" ({v['note']})" if v.get("note") else "") for v in info["invocations"])
+            + ". Wall times of runs from different invocations are comparable only when their "
+              "loads were."]
     if len(records) < len(cfg.sizes) * len(cfg.seeds) * (len(cfg.selected) + 1):
         header += ["", f"Only {len(records)} of the grid's "
                    f"{len(cfg.sizes) * len(cfg.seeds) * (len(cfg.selected) + 1)} runs had "
