@@ -8,7 +8,8 @@ Folder layout (``out``)::
     cache/banks/<key>/...      trained generator banks shared by the runs (see _banks.py)
 
 Two phases: first every generator bank that some run needs and that is not cached yet is
-trained once (in parallel), then the classifier runs execute and load the banks. A run is
+trained once (in parallel), followed in the same batch by the runs that need no bank (so no
+worker idles while the last banks train); then the runs that need banks execute and load them. A run is
 skipped when ``runs/<hash>.json`` exists, so an interrupted sweep resumes where it stopped.
 A failing run gets its error file and the sweep goes on.
 
@@ -176,39 +177,50 @@ def run_sweep(
     bank_tasks = {b: Task(b, bank_fn, p, str(bank_dir / f"{b}.json"), None,
                            getattr(p, "seed", None), save_config=False)
                   for b, p in bank_todo.items()}
-    for status in executor.map(execute_task, _longest_first(list(bank_tasks.values()), cost_fn)):
-        status = store_result(task_of(status, bank_tasks), status, bank_dir)
-        if status["status"] == "ok":
-            summary.n_banks_trained += 1
-        else:
-            summary.failed_banks[status["key"]] = status["error"]
-        bar.update(1)
-
     remote = not getattr(executor, "shares_filesystem", True)
     handles: dict[str, Any] = {}
-    tasks = {}
-    for k, cfg in todo.items():
+
+    def run_task(k: str) -> Task | None:
         broken = [b for b in needs.get(k, []) if b in summary.failed_banks]
         if broken:
-            _record_bank_failure(runs_dir / f"{k}.error.json", k, cfg, broken, summary, bank_dir)
+            _record_bank_failure(runs_dir / f"{k}.error.json", k, todo[k], broken, summary,
+                                 bank_dir)
             bar.update(1)
-            continue
+            return None
         shared = None
         if remote:  # each bank goes to the executor once, however many runs need it
             for b in needs.get(k, []):
                 if b not in handles:
                     handles[b] = executor.share(read_bank_files(bank_dir / b))
             shared = {b: handles[b] for b in needs.get(k, [])}
-        tasks[k] = Task(k, run_fn, cfg, str(runs_dir / f"{k}.json"), str(cache_dir),
-                         getattr(cfg, "seed", None), shared=shared)
-    for status in executor.map(execute_task, _longest_first(list(tasks.values()), cost_fn)):
-        status = store_result(task_of(status, tasks), status, bank_dir)
-        if status["status"] == "ok":
-            summary.n_done += 1
-        else:
-            summary.failed[status["key"]] = status["error"]
-        bar.update(1)
-        bar.set_postfix(cached=summary.n_cached, failed=len(summary.failed))
+        return Task(k, run_fn, todo[k], str(runs_dir / f"{k}.json"), str(cache_dir),
+                    getattr(todo[k], "seed", None), shared=shared)
+
+    def collect(statuses, tasks: dict[str, Task]) -> None:
+        for status in statuses:
+            task = task_of(status, tasks)
+            status = store_result(task, status, bank_dir)
+            ok = status["status"] == "ok"
+            if bank_tasks.get(task.key) is task:
+                if ok:
+                    summary.n_banks_trained += 1
+                else:
+                    summary.failed_banks[status["key"]] = status["error"]
+            elif ok:
+                summary.n_done += 1
+            else:
+                summary.failed[status["key"]] = status["error"]
+            bar.update(1)
+            bar.set_postfix(cached=summary.n_cached, failed=len(summary.failed))
+
+    # Runs that need no bank go with the banks (after them), so no worker idles while the
+    # last banks train; the runs that need banks follow once every bank is written.
+    free = {k: run_task(k) for k in todo if not needs.get(k)}
+    first = _longest_first(list(bank_tasks.values()), cost_fn) + _longest_first(
+        list(free.values()), cost_fn)
+    collect(executor.map(execute_task, first), {**free, **bank_tasks})
+    later = {k: t for k in todo if k not in free and (t := run_task(k)) is not None}
+    collect(executor.map(execute_task, _longest_first(list(later.values()), cost_fn)), later)
     bar.close()
     summary.wall_s = time.perf_counter() - start
     return summary

@@ -177,3 +177,29 @@ def test_driver_writes_everything_and_ships_each_bank_once(tmp_path):
                   bank_fn=fake_bank, executor=RemoteLike(), progress=False)
     assert (s.n_done, s.n_cached, s.n_banks_trained) == (1, 4, 0)  # resumed from the cache
     assert not (out / "runs" / "k003.error.json").exists()
+
+
+class Recording:
+    """An in-process executor that records the task keys of each ``map`` call."""
+
+    shares_filesystem = True
+
+    def __init__(self):
+        self.calls = []
+
+    def map(self, fn, items):
+        items = list(items)
+        self.calls.append([item.key for item in items])
+        for item in items:
+            yield fn(item)
+
+
+def test_runs_without_banks_start_beside_the_banks(tmp_path):
+    out = open_sweep_folder(tmp_path / "s", IDENT)
+    configs = [Fake(0, 1, bank="b0"), Fake(0, 2), Fake(0, 3, bank="b1"), Fake(0, 4)]
+    ex = Recording()
+    s = run_sweep(configs, out, run_fn=fake_run, key_fn=key_of, banks_fn=banks_of,
+                  bank_fn=fake_bank, executor=ex, progress=False)
+    assert (s.n_banks_trained, s.n_done, s.failed) == (2, 4, {})
+    # banks first, then the bank-free runs, in one batch (no idle worker); then the others
+    assert ex.calls == [["b0", "b1", "k002", "k004"], ["k001", "k003"]]
