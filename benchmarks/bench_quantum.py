@@ -11,9 +11,10 @@ discriminator and generator updates (SGD), against the same steps jitted in JAX/
 References (``_references``): TensorCircuit-NG, ``jax.jit(jax.value_and_grad(...))`` of the
 batch sum of a ``jax.vmap``-ped one-sample circuit, complex64; PennyLane default.qubit (torch,
 backprop, broadcast over the batch). Before timing, every reference's loss and gradients are
-checked against qaug's (max abs difference printed). Each cell is timed in interleaved rounds;
-medians and fastest rounds are reported (PASS needs both ratios on target); one torch thread and
-one XLA thread. JAX compile time is excluded (it is
+checked against qaug's (max abs difference printed). Each cell is timed in interleaved rounds
+(a block of about 2 ms of consecutive calls per step and round, so no step is timed cold right
+after another library's call); medians and fastest rounds are reported (PASS needs both
+ratios on target); one torch thread and one XLA thread. JAX compile time is excluded (it is
 reported separately). Targets: qaug >= 1.5x faster than TensorCircuit-NG and >= 10x faster
 than PennyLane at every size.
 
@@ -55,23 +56,31 @@ QUICK_VQC = [(4, 2, 1), (4, 2, 16), (8, 2, 64), (12, 3, 16)]
 QUICK_PATCH = (1, 32)
 
 
-def median_times(steps: dict, repeats: int, warmup: int = 2, budget_s: float = 20.0) -> dict:
+def median_times(steps: dict, repeats: int, warmup: int = 2, budget_s: float = 20.0,
+                 block_s: float = 0.002) -> dict:
     """Median seconds per call of each step, timed in interleaved rounds (fair under drifting load).
 
-    Stops early (at least 3 rounds) once ``budget_s`` is spent. Returns ``{name: median}`` and
-    ``{name + "_min": fastest round}`` (seconds): on a loaded machine the fastest round is the
-    closer estimate of the idle time.
+    Each round times a block of consecutive calls of every step in turn (as many as fill about
+    ``block_s``, at most 50; fixed from the warm-up), so a fast step is timed warm rather than
+    right after another library's call has flushed the caches. Stops early (at least 3 rounds)
+    once ``budget_s`` is spent. Returns ``{name: median}`` and ``{name + "_min": fastest
+    round}`` (seconds per call): on a loaded machine the fastest round is the closer estimate
+    of the idle time.
     """
-    for step in steps.values():
+    calls = {}
+    for name, step in steps.items():
         for _ in range(warmup):
+            t0 = time.perf_counter()
             step()
+        calls[name] = max(1, min(50, int(block_s / max(time.perf_counter() - t0, 1e-7))))
     times = {name: [] for name in steps}
     start = time.perf_counter()
     for r in range(repeats):
         for name, step in steps.items():
             t0 = time.perf_counter()
-            step()
-            times[name].append(time.perf_counter() - t0)
+            for _ in range(calls[name]):
+                step()
+            times[name].append((time.perf_counter() - t0) / calls[name])
         if r >= 2 and time.perf_counter() - start > budget_s:
             break
     out = {name: statistics.median(ts) for name, ts in times.items()}
