@@ -31,13 +31,16 @@ from ._adjoint_tables import chain_signs, cos_product, ry_grads, summed_grads, w
 from ._compact import patch_compact, vqc_compact
 from ._tables import ring_permutation
 
-__all__ = ["adjoint_fits", "vqc_adjoint", "patch_adjoint", "ADJOINT_MAX_WORK"]
+__all__ = ["adjoint_fits", "vqc_adjoint", "patch_adjoint", "ADJOINT_MAX_WORK", "ADJOINT_MAX_QUBITS"]
 
 # Largest work (states x 2**n x 2**n: one layer's matmul) on this path; beyond it the
 # autograd path (real matmuls on (re, im) pairs, circuit matrices multiplied first) does
 # fewer flops, which then matter more than the operation count. Measured on one CPU thread:
 # VQC 6 qubits and the patch generator at batch 256 are still faster here.
 ADJOINT_MAX_WORK = 1 << 20
+# Largest VQC register sent here by default (``fused=None``) even beyond the autograd matrix
+# path's limit: at 8 qubits and batches up to 16 this path beats the wire-by-wire one.
+ADJOINT_MAX_QUBITS = 8
 
 
 def adjoint_fits(states: int, n: int, *tensors: torch.Tensor) -> bool:

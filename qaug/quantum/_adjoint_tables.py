@@ -135,6 +135,11 @@ def summed_grads(lam: np.ndarray, state: np.ndarray):
     """
     n = lam.shape[-1].bit_length() - 1
     dtype = lam.real.dtype
+    if lam.shape[-2] * n < lam.shape[-1]:  # few states: per state (B n d work, not d d)
+        ry = ry_grads(lam, state).sum(-2)
+        if not np.iscomplexobj(lam) and not np.iscomplexobj(state):
+            return ry, None
+        return ry, (np.conj(lam) * state).imag.sum(-2) @ wire_tables(n, dtype).zs
     c = np.conj(lam).swapaxes(-1, -2) @ state  # (..., d, d)
     complex_ = np.iscomplexobj(c)
     lead = c.shape[:-2]

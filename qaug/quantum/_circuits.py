@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from ._adjoint import adjoint_fits, patch_adjoint, vqc_adjoint
+from ._adjoint import ADJOINT_MAX_QUBITS, adjoint_fits, patch_adjoint, vqc_adjoint
 from ._checks import check_n_qubits
 from ._compact import patch_compact, vqc_compact
 from ._fused import (
@@ -36,8 +36,9 @@ __all__ = [
     "patch_generator_patches",
 ]
 
-# Largest sizes where the fused paths win, one CPU thread (interleaved timings, fwd+bwd): VQC
-# up to 7 qubits (at 8 the wire-by-wire path is faster at every batch from 1 to 256); patch
+# Largest sizes where the matrix paths win, one CPU thread (interleaved timings, fwd+bwd): VQC
+# up to 7 qubits (at 8 the wire-by-wire path is faster from batch 64 on; below, the numpy
+# adjoint path, ``_adjoint.ADJOINT_MAX_QUBITS``); patch
 # generator at depth 6, 4 sub-generators. Re-uploading builds one matrix per sample, so it
 # stops earlier.
 VQC_FUSE_MAX_QUBITS = 7
@@ -92,9 +93,12 @@ def vqc_expvals(
     rdtype = torch.promote_types(x.dtype, weights.dtype)
     x, weights = x.to(rdtype), weights.to(rdtype)
     limit = REUPLOAD_FUSE_MAX_QUBITS if reupload else VQC_FUSE_MAX_QUBITS
-    if _use_fused(fused, n, limit):
-        if adjoint_fits(len(x), n, x, weights):
-            return vqc_adjoint(x, weights, reupload)
+    matrices = _use_fused(fused, n, limit)
+    if (matrices or (fused is None and n <= ADJOINT_MAX_QUBITS)) and adjoint_fits(
+        len(x), n, x, weights
+    ):
+        return vqc_adjoint(x, weights, reupload)
+    if matrices:
         return vqc_compact(x, weights, reupload)
     perm = entangler_permutation(n, ring_cnots(n), x.device)
     # States as real and imaginary planes (B, 2, 2**n): every RY layer is real, applied with a
