@@ -103,9 +103,11 @@ def apply_wire_blocks(psi: torch.Tensor, mats: torch.Tensor, block: int = 4) -> 
     n, d = mats.shape[-3], psi.shape[-1]
     batch, planes = psi.shape[0], psi.shape[1]
     per_state = mats.dim() == 4
+    full = n // block * block  # the full runs' matrices in one Kronecker tree: ([B,] runs, K, K)
+    runs = kron_factors(mats[..., :full, :, :].unflatten(-3, (-1, block))) if full else None
     for start in range(0, n, block):
         k = min(block, n - start)
-        m = kron_factors(mats[..., start : start + k, :, :])  # ([B,] K, K)
+        m = runs[..., start // block, :, :] if start < full else kron_factors(mats[..., start:, :, :])
         right = d >> (start + k)
         if right == 1:  # the last wires: one matmul on the flat index
             x = psi.reshape(batch, -1, 1 << k)  # (B, P * left, K)
