@@ -183,10 +183,12 @@ def torch_grads(forward, *inputs: torch.Tensor, wrt: tuple[int, ...]):
 
 
 def check_close(name: str, ours, ref, atol: float = 2e-4) -> float:
-    """Largest absolute difference of the losses and gradients; raises when above ``atol``."""
+    """Largest difference of the losses and gradients, relative to their size where it exceeds
+    1 (float32 sums over large batches); raises when above ``atol``."""
     worst = abs(ours[0] - float(ref[0])) / max(1.0, abs(ours[0]))
     for a, b in zip(ours[1], ref[1]):
-        worst = max(worst, float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b)))))
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        worst = max(worst, float(np.max(np.abs(a - b))) / max(1.0, float(np.max(np.abs(a)))))
     if not worst <= atol:
         raise AssertionError(f"{name}: results differ from qaug's by {worst:.2e} (> {atol:g})")
     return worst
