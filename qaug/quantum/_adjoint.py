@@ -142,7 +142,7 @@ def _patch_forward(z: np.ndarray, w: np.ndarray, n_ancillas: int):
     top = kept.argmax(-1)[..., None]  # (G, B, 1): ancillas in |0>, their largest probability
     peak = np.take_along_axis(kept, top, -1)
     patches = kept / peak  # the demo's division by the sum cancels in this one
-    out = patches.transpose(1, 0, 2).reshape(z.shape[0], -1)  # (B, G*P)
+    out = patches.transpose(1, 0, 2).reshape(z.shape[0], patches.shape[0] * patches.shape[-1])
     return out, (states, mats, signs, patches, top, peak)
 
 

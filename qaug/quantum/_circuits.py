@@ -171,4 +171,4 @@ def patch_generator_patches(
     # maximum; the first factor cancels in the second, so only the maximum is divided by.
     kept = psi[..., : 2 ** (n - n_ancillas)].square()  # (G, batch, P)
     patches = kept / kept.amax(-1, keepdim=True)  # (G, batch, P)
-    return patches.transpose(0, 1).reshape(z.shape[0], -1)  # (batch, G*P)
+    return patches.transpose(0, 1).reshape(z.shape[0], patches.shape[0] * patches.shape[-1])  # (batch, G*P)

@@ -126,4 +126,4 @@ def patch_compact(z: torch.Tensor, weights: torch.Tensor, n_ancillas: int) -> to
     # probabilities and then by its maximum; the first factor cancels in the second exactly.
     kept = psi[..., : 1 << (n - n_ancillas)].square()  # (G, B, P)
     patches = kept / kept.max(-1, keepdim=True).values
-    return patches.transpose(0, 1).reshape(z.shape[0], -1)  # (B, G*P)
+    return patches.transpose(0, 1).reshape(z.shape[0], patches.shape[0] * patches.shape[-1])  # (B, G*P)

@@ -110,7 +110,7 @@ def apply_wire_blocks(psi: torch.Tensor, mats: torch.Tensor, block: int = 4) -> 
         m = runs[..., start // block, :, :] if start < full else kron_factors(mats[..., start:, :, :])
         right = d >> (start + k)
         if right == 1:  # the last wires: one matmul on the flat index
-            x = psi.reshape(batch, -1, 1 << k)  # (B, P * left, K)
+            x = psi.reshape(batch, planes << start, 1 << k)  # (B, P * left, K)
             psi = (x @ m.mT).reshape(batch, planes, d)
         else:  # (.., K, K) @ (B, P, left, K, right)
             x = psi.reshape(batch, planes, 1 << start, 1 << k, right)

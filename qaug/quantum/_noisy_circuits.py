@@ -200,7 +200,7 @@ def noisy_patch_patches(
     probs = noisy_patch_probabilities(z, weights, noise, generator=generator, gradient=gradient)
     kept = probs[..., : 2 ** (n - n_ancillas)]  # (G, batch, P): ancillas (first wires) at 0
     patches = kept / kept.amax(-1, keepdim=True).clamp_min(torch.finfo(probs.dtype).tiny)
-    return patches.transpose(0, 1).reshape(z.shape[0], -1)  # (batch, G*P)
+    return patches.transpose(0, 1).reshape(z.shape[0], patches.shape[0] * patches.shape[-1])  # (batch, G*P)
 
 
 def noisy_pqwgan_probabilities(

@@ -198,3 +198,15 @@ def test_vqc_wire_by_wire_gradients_equal_the_matrix_path(n, n_layers, reupload)
     torch.testing.assert_close(out, ref, atol=1e-12, rtol=0)
     for a, b in zip(torch.autograd.grad(out.sum(), (x, w)), torch.autograd.grad(ref.sum(), (x, w))):
         torch.testing.assert_close(a, b, atol=1e-11, rtol=0)
+
+
+@pytest.mark.parametrize("path", ["adjoint", "compact", "wire"])
+def test_empty_batches_give_empty_outputs(monkeypatch, path):
+    from qaug.quantum import _adjoint
+
+    if path != "adjoint":
+        monkeypatch.setattr(_adjoint, "ADJOINT_MAX_WORK", -1)
+    fused = path != "wire"
+    assert q.vqc_expvals(torch.zeros(0, 3), torch.zeros(2, 3, 2), fused=fused).shape == (0, 3)
+    out = q.patch_generator_patches(torch.zeros(0, 5), torch.zeros(4, 2, 5), 1, fused=fused)
+    assert out.shape == (0, 64)
