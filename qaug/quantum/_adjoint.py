@@ -6,9 +6,10 @@ autograd bookkeeping) costs several times a numpy one. So here each circuit is o
 ``torch.autograd.Function`` whose forward and backward are a few numpy operations:
 
 - forward: the product state of the encoding and first rotations, then per layer one
-  ``2**n x 2**n`` RY tensor-product matrix (real) applied with one matmul, RZ layers as
-  basis-state phases, CNOT rings as index permutations, CZ chains as signs; the states after
-  each RY layer are kept;
+  ``2**n x 2**n`` matrix applied with one matmul (all sub-generators of the patch circuit in
+  one batched matmul): the RY tensor product, with the CNOT ring (a row permutation) and the
+  RZ layer before it (basis-state phases) folded in for the VQC, the CZ chain (signs) for
+  the patch circuit; the states after each RY layer are kept;
 - backward (adjoint method, Jones & Gacon 2020): the adjoint ``lam`` starts as the
   observable times the final state and runs back through the layers' inverses; the gradient
   of an RY angle on wire w is ``Re <lam| -i Y_w |state>`` at that point (a signed index
