@@ -10,6 +10,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from qaug._registry import GENERATOR_KINDS, QUANTUM_GENERATOR_KINDS
 from qaug.experiments._stats import adjust_pvalues, paired_compare
 
 __all__ = ["by_seed", "paired_values", "pair", "weakest_class", "methods_of", "classifiers_of",
@@ -19,6 +20,7 @@ __all__ = ["by_seed", "paired_values", "pair", "weakest_class", "methods_of", "c
 ALPHA = 0.05
 MARGIN = 0.01
 _GENERATIVE = ("gan", "dcgan", "qgan")
+_CLASSICAL_KINDS = tuple(k for k in GENERATOR_KINDS if k not in QUANTUM_GENERATOR_KINDS)
 
 
 def by_seed(records, classifier, method, key="test_accuracy", cls=None) -> dict[int, float]:
@@ -72,12 +74,17 @@ def comparison_pairs(methods) -> list[tuple[str, str]]:
     """The ``(a, b)`` pairs of the comparison table.
 
     Every method against no augmentation (the positive controls), QGAN against each other
-    baseline, and the customized strategy against the general one and the top-ups.
+    baseline, every other quantum kind against traditional, rebalance and each classical
+    generator, and the customized strategy against the general one and the top-ups.
     """
     present = list(methods)
     pairs = [(m, "none") for m in present if m != "none"]
     pairs += [("qgan", b) for b in ("traditional", "rebalance", *(k for k in _GENERATIVE
                                                                    if k != "qgan"))]
+    # every other quantum kind against the same baselines and each classical generator (its
+    # parameter-matched control among them: latent - latent_mlp)
+    pairs += [(q, b) for q in QUANTUM_GENERATOR_KINDS if q != "qgan"
+              for b in ("traditional", "rebalance", *_CLASSICAL_KINDS)]
     pairs += [("qgan_customized", b) for b in ("qgan", "rebalance", "qgan_rebalance")]
     pairs += [("qgan_rebalance", "rebalance")]
     out = []

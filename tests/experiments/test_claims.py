@@ -195,3 +195,15 @@ def test_rebalance_claims_appear_with_the_method():
     c = by_id(evaluate_claims(recs))["customized_vs_rebalance"]
     assert c["verdict"] == REFUTED
     assert all(r["mean_diff"] < 0 for r in c["per_classifier"])
+
+
+def test_comparison_pairs_put_each_quantum_kind_beside_its_controls():
+    from qaug.experiments._pairs import comparison_pairs
+
+    pairs = comparison_pairs(["none", "traditional", "latent", "latent_mlp", "dcgan"])
+    assert ("latent", "latent_mlp") in pairs and ("latent", "traditional") in pairs
+    assert ("latent", "dcgan") in pairs and ("latent_mlp", "latent") not in pairs
+    # the paper presets' family is unchanged: qgan's pairs only
+    assert comparison_pairs(["none", "traditional", "gan", "dcgan", "qgan"]) == [
+        ("traditional", "none"), ("gan", "none"), ("dcgan", "none"), ("qgan", "none"),
+        ("qgan", "traditional"), ("qgan", "gan"), ("qgan", "dcgan")]
