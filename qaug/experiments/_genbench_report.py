@@ -151,7 +151,7 @@ def bench_generators(cfg, out: str | Path, *, jobs: int = 1, progress: bool = Tr
     import time
 
     from qaug._config import config_to_dict
-    from qaug._io import run_info, write_json
+    from qaug._io import read_json, run_info, write_json
     from qaug.experiments._genbench import run_bench
 
     out = Path(out)
@@ -166,8 +166,6 @@ def bench_generators(cfg, out: str | Path, *, jobs: int = 1, progress: bool = Tr
         raise ValueError(f"no finished runs of these settings in {str(out)!r}; run without "
                          "--report-only first.")
     if report_only and (out / "run.json").is_file():
-        from qaug._io import read_json
-
         info = read_json(out / "run.json")
         return {**_outputs(records, out, cfg, info, jobs), "records": records}
     write_json(out / "config.json", config_to_dict(cfg))
@@ -175,20 +173,14 @@ def bench_generators(cfg, out: str | Path, *, jobs: int = 1, progress: bool = Tr
     info = {**run_info(None, argv), "wall_s": wall, "jobs": jobs,
             "runs_total": len(records),
             "runs_wall_s_sum": float(sum(r["wall_s"] for r in records))}
-    info["invocations"] = _previous_invocations(out) + [{
+    earlier = read_json(out / "run.json").get("invocations", []) if (out / "run.json").is_file() \
+        else []
+    info["invocations"] = earlier + [{
         "finished_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "wall_s": round(wall, 1),
         "jobs": jobs, "runs_done": len(records) - n_before, "load_avg_1min_at_end":
         round(os.getloadavg()[0], 1)}]
     write_json(out / "run.json", info)
     return {**_outputs(records, out, cfg, info, jobs), "records": records}
-
-
-def _previous_invocations(out: Path) -> list[dict]:
-    """The ``invocations`` log of an earlier ``run.json`` in ``out`` (empty if none)."""
-    from qaug._io import read_json
-
-    f = out / "run.json"
-    return list(read_json(f).get("invocations", [])) if f.is_file() else []
 
 
 def _outputs(records: list[dict], out: Path, cfg, info: dict, jobs: int) -> dict:
