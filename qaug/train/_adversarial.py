@@ -28,6 +28,7 @@ history and the best weights; resuming from it reproduces an uninterrupted run b
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 from collections.abc import Callable
@@ -62,6 +63,7 @@ from qaug.train._adversarial_losses import (
     selection_score,
 )
 from qaug.train._callbacks import check_callbacks, run_callbacks
+from qaug.train._kernels import adam, small_kernels
 
 __all__ = [
     "AdversarialConfig",
@@ -78,11 +80,11 @@ CHECKPOINT_NAME = "checkpoint.pt"
 N_SNAPSHOT = 16
 
 
-def _make_optimizer(params, cfg: AdversarialConfig, lr: float) -> torch.optim.Optimizer:
+def _make_optimizer(params, cfg: AdversarialConfig, lr: float, image_side: int) -> torch.optim.Optimizer:
     params = [p for p in params if p.requires_grad]  # frozen parts (a fitted decoder) stay put
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=lr)
-    return torch.optim.Adam(params, lr=lr, betas=tuple(cfg.betas))
+    return adam(params, image_side, cfg.device, lr=lr, betas=tuple(cfg.betas))
 
 
 @torch.no_grad()
@@ -178,9 +180,11 @@ def train_gan(
     args = dict(seed=seed, out_dir=out_dir, resume=resume, progress=progress, quality=quality,
                 meta=meta if noise is None else {**(meta or {}), "noise": noise.to_dict()},
                 desc=desc, callbacks=callbacks, g_shots=g_shots if noise is not None else None)
-    if noise is None:
-        return _train_gan(G, D, real_x, config, **args)
-    with noisy(G, noise, generator=g_shots):
+    side = real_x.shape[-1] if isinstance(real_x, torch.Tensor) and real_x.ndim == 4 else 0
+    device = getattr(config, "device", "cpu")
+    with small_kernels(side, device), (
+        noisy(G, noise, generator=g_shots) if noise is not None else contextlib.nullcontext()
+    ):
         return _train_gan(G, D, real_x, config, **args)
 
 
@@ -199,8 +203,8 @@ def _train_gan(G, D, real_x, config, *, seed, out_dir, resume, progress, quality
     device = torch.device(cfg.device)
     G.to(device).train()
     D.to(device).train()
-    opt_g = _make_optimizer(G.parameters(), cfg, cfg.lr_g)
-    opt_d = _make_optimizer(D.parameters(), cfg, cfg.lr_d)
+    opt_g = _make_optimizer(G.parameters(), cfg, cfg.lr_g, real_x.shape[-1])
+    opt_d = _make_optimizer(D.parameters(), cfg, cfg.lr_d, real_x.shape[-1])
     g_data, g_noise = make_generator(seed, "data"), make_generator(seed, "noise")
     ckpt_config = checkpoint_config(cfg, seed, real_x, meta)
     ckpt_path = Path(out_dir) / CHECKPOINT_NAME if out_dir is not None else None

@@ -30,6 +30,7 @@ from qaug._device import check_device
 from qaug.train._adversarial_config import NonFiniteLossError
 from qaug.train._callbacks import check_callbacks, run_callbacks
 from qaug.train._evaluate import as_xy, check_labels, predict_logits
+from qaug.train._kernels import adam, small_kernels
 from qaug.train._train_config import TrainConfig
 
 __all__ = ["TrainResult", "train_classifier"]
@@ -80,6 +81,11 @@ def _train_epoch(model, opt, x, y, batch_size, device, generator, on_step=None) 
     """
     model.train()
     order = torch.randperm(len(x), generator=generator)  # drawn on the CPU generator
+    with small_kernels(x.shape[-1], device):
+        return _batches(model, opt, x, y, order, batch_size, device, on_step)
+
+
+def _batches(model, opt, x, y, order, batch_size, device, on_step) -> tuple[float, float]:
     loss_sum, correct = 0.0, 0
     for start in range(0, len(x), batch_size):
         idx = order[start : start + batch_size]
@@ -157,7 +163,7 @@ def train_classifier(
     check_labels(yv, n_classes, "val")
 
     start = time.perf_counter()
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    opt = adam(model.parameters(), x.shape[-1], device, lr=config.lr, weight_decay=config.weight_decay)
     result = TrainResult()
     best_key = None  # (val_acc, -val_loss): larger is better
     best_state = None

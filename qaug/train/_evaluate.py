@@ -22,6 +22,7 @@ from torch import nn
 
 from qaug.models import noisy
 from qaug.quantum import NoiseModel
+from qaug.train._kernels import small_kernels
 
 __all__ = ["EvalResult", "evaluate", "predict_proba", "as_xy"]
 
@@ -80,7 +81,8 @@ def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 512) -> 
     model.eval()
     try:
         batches = (x[i : i + batch_size].to(device) for i in range(0, len(x), batch_size))
-        out = [model(xb).float().cpu() for xb in batches]  # each (b, k)
+        with small_kernels(x.shape[-1], device):
+            out = [model(xb).float().cpu() for xb in batches]  # each (b, k)
     finally:
         model.train(was_training)
     return torch.cat(out)
