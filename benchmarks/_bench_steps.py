@@ -1,7 +1,8 @@
 """Whole training steps, qaug (torch) against the same step jitted in JAX/optax (TensorCircuit-NG).
 
 - classifier: one Adam step (lr 0.01) of the paper's HQCNN (8x8 images, 3x3 conv, pool, linear,
-  4-qubit x 2-layer VQC, linear head) on a batch of 16, cross-entropy (``qaug.train``'s step);
+  4-qubit x 2-layer VQC, linear head) on a batch of 16, cross-entropy (``qaug.train``'s step,
+  with its small-image CPU kernels: oneDNN off, fused Adam);
 - GAN: one step of ``qaug.train.train_gan`` for the demo QGAN (patch generator with patch
   brightness, the demo's 64-64-16-1 discriminator, SGD 0.01 / 0.3, BCE on logits): the
   discriminator's update on a real and a fake batch of 32, then the generator's update.
@@ -22,6 +23,7 @@ import torch.nn.functional as F
 from _references import setup_jax, tc_patches_one, tc_vqc_one, to_jax
 
 from qaug.models import HQCNN, build_gan
+from qaug.train._kernels import adam, small_kernels
 
 
 def _max_diff(torch_params: dict, jax_grads: dict) -> float:
@@ -64,13 +66,14 @@ def classifier_steps(batch: int = 16):
         updates, state = opt.update(grads, state, p)
         return optax.apply_updates(p, updates), state, loss, grads
 
-    torch_opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    torch_opt = adam(model.parameters(), x.shape[-1], lr=0.01)  # as in qaug.train.train_classifier
 
     def torch_step():
-        torch_opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        torch_opt.step()
+        with small_kernels(x.shape[-1]):
+            torch_opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            torch_opt.step()
         return loss
 
     xj, yj, state = to_jax(x), jnp.asarray(y.numpy()), opt.init(params)
