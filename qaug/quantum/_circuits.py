@@ -25,6 +25,7 @@ from ._fused import (
     product_vector,
     ry_factors,
 )
+from ._statevec import statevec_fits, vqc_statevec
 from ._tables import bit_table, ring_permutation, signs_table
 
 __all__ = [
@@ -92,6 +93,8 @@ def vqc_expvals(
     # Mixed float32/float64 inputs: compute in the wider type (matmul needs one dtype).
     rdtype = torch.promote_types(x.dtype, weights.dtype)
     x, weights = x.to(rdtype), weights.to(rdtype)
+    if fused is None and len(x) and statevec_fits(n, x, weights):  # from 6 qubits on
+        return vqc_statevec(x, weights, reupload)
     limit = REUPLOAD_FUSE_MAX_QUBITS if reupload else VQC_FUSE_MAX_QUBITS
     matrices = _use_fused(fused, n, limit)
     if (matrices or (fused is None and n <= ADJOINT_MAX_QUBITS)) and adjoint_fits(
