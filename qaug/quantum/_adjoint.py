@@ -40,7 +40,8 @@ __all__ = ["adjoint_fits", "vqc_adjoint", "patch_adjoint", "ADJOINT_MAX_WORK", "
 # VQC 6 qubits and the patch generator at batch 256 are still faster here.
 ADJOINT_MAX_WORK = 1 << 20
 # Largest VQC register sent here by default (``fused=None``) even beyond the autograd matrix
-# path's limit: at 8 qubits and batches up to 16 this path beats the wire-by-wire one.
+# path's limit: at 8 qubits and batches up to 16 this path beats the wire-by-wire one
+# (``fused=None`` sends VQCs of 6+ qubits on the CPU to ``_statevec`` before this applies).
 ADJOINT_MAX_QUBITS = 8
 
 

@@ -6,8 +6,11 @@ Function with a numpy forward and adjoint-method backward (``_adjoint``), else a
 through few tensor operations (``_compact``; any device, and larger work). Layer by layer:
 one 2x2 matmul per wire on the flat states, entanglers as a permutation or sign vector
 (scales to 12+ qubits). ``fused=None`` picks by size (thresholds measured with
-``benchmarks/bench_quantum.py``-style timings on one CPU thread). The tests check every path
-against gate-by-gate engine circuits and PennyLane.
+``benchmarks/bench_quantum.py``-style timings on one CPU thread); on the CPU the VQC from
+``_statevec.STATEVEC_MIN_QUBITS`` = 6 qubits on runs as numpy state vectors with an
+adjoint-method backward (``_statevec``: RY blocks of 4 wires, no ``2**n x 2**n`` matrices),
+faster than either (1.2-3x at 6-12 qubits, batch 1-256). The tests check every path against
+gate-by-gate engine circuits and PennyLane.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ __all__ = [
 
 # Largest sizes where the matrix paths win, one CPU thread (interleaved timings, fwd+bwd): VQC
 # up to 7 qubits (at 8 the wire-by-wire path is faster from batch 64 on; below, the numpy
-# adjoint path, ``_adjoint.ADJOINT_MAX_QUBITS``); patch
+# adjoint path, ``_adjoint.ADJOINT_MAX_QUBITS``; with ``fused=None`` on the CPU, VQCs of 6+
+# qubits take the state-vector path, ``_statevec``, instead of any of these); patch
 # generator at depth 6, 4 sub-generators. Re-uploading builds one matrix per sample, so it
 # stops earlier.
 VQC_FUSE_MAX_QUBITS = 7

@@ -3,7 +3,7 @@ import torch
 from _gate_reference import vqc_reference
 
 from qaug import quantum as q
-from qaug.quantum import _adjoint, _compact, _statevec
+from qaug.quantum import _adjoint, _compact, _statevec, _workspace
 from qaug.quantum._statevec import vqc_statevec
 
 
@@ -120,3 +120,25 @@ def test_empty_batch_gives_empty_output():
     assert out.shape == (0, 7)
     out.sum().backward()
     assert w.grad.shape == w.shape
+
+
+@pytest.mark.parametrize("reupload", [False, True])
+def test_pooled_buffers_are_never_shared_between_live_graphs(monkeypatch, reupload):
+    """Every array from the buffer pool (here: all) belongs to one graph until it is freed."""
+    monkeypatch.setattr(_workspace, "MIN_BYTES", 0)
+    inputs = [_inputs(8, 3, 4, seed=s) for s in range(3)]
+    refs = [vqc_reference(x, w, reupload) for x, w in inputs]
+    ref_grads = [_grads(r, xw, 5) for r, xw in zip(refs, inputs)]
+    for _ in range(2):  # the second round reuses the first round's (released) buffers
+        outs = [vqc_statevec(x, w, reupload) for x, w in inputs]  # three graphs alive at once
+        for out, ref in zip(outs, refs):
+            torch.testing.assert_close(out, ref, atol=1e-10, rtol=0)
+        for out, xw, want in zip(outs[::-1], inputs[::-1], ref_grads[::-1]):
+            c = torch.randn(out.shape, generator=torch.Generator().manual_seed(5),
+                            dtype=torch.float64)
+            first = torch.autograd.grad((out * c).sum(), xw, retain_graph=True)
+            again = torch.autograd.grad((out * c).sum(), xw)  # same saved states, kept
+            for a, b, r in zip(first, again, want):
+                torch.testing.assert_close(a, r, atol=1e-10, rtol=0)
+                torch.testing.assert_close(b, r, atol=1e-10, rtol=0)
+    assert _workspace._local.size <= _workspace.MAX_POOL_BYTES
