@@ -14,7 +14,7 @@ backprop, broadcast over the batch). Before timing, every reference's loss and g
 checked against qaug's (max abs difference printed). Each cell is timed in interleaved rounds
 (a block of about 2 ms of consecutive calls per step and round, so no step is timed cold right
 after another library's call); medians and fastest rounds are reported (PASS needs both
-ratios on target); one torch thread and one XLA thread. JAX compile time is excluded (it is
+ratios on target); one torch, one XLA and one numpy BLAS thread. JAX compile time is excluded (it is
 reported separately). Targets: qaug >= 1.5x faster than TensorCircuit-NG and >= 10x faster
 than PennyLane at every size.
 
@@ -32,7 +32,14 @@ import statistics
 import sys
 import time
 
-import torch
+# numpy's BLAS (qaug's CPU circuits run numpy matmuls) gets as many threads as torch and XLA:
+# set before numpy loads; ``--threads`` sets all three.
+_THREADS = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--threads=")), None)
+if "--threads" in sys.argv[:-1]:
+    _THREADS = sys.argv[sys.argv.index("--threads") + 1]
+os.environ.setdefault("OPENBLAS_NUM_THREADS", _THREADS or "1")
+
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -170,7 +177,8 @@ def _row(case: str, r: dict) -> tuple[str, bool]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15, help="timed rounds (median reported)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch and numpy BLAS threads (default 1)")
     parser.add_argument("--quick", action="store_true", help="a few sizes only")
     parser.add_argument("--only", nargs="+", choices=["vqc", "patch", "steps"],
                         default=["vqc", "patch", "steps"], help="which parts (default: all)")
@@ -183,7 +191,8 @@ def main(argv=None) -> int:
     except ImportError as err:
         print(f"a reference is missing ({err}): pip install 'qaug[bench]'")
         return 1
-    print(f"torch {torch.__version__} ({torch.get_num_threads()} thread), JAX {jax.__version__}, "
+    print(f"torch {torch.__version__} ({torch.get_num_threads()} thread; numpy BLAS "
+          f"{os.environ['OPENBLAS_NUM_THREADS']}), JAX {jax.__version__}, "
           f"TensorCircuit-NG {tc.__version__}, PennyLane {qml.__version__}; median of up to "
           f"{args.repeats} interleaved rounds; load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} CPUs")
