@@ -180,19 +180,6 @@ def train_gan(
     args = dict(seed=seed, out_dir=out_dir, resume=resume, progress=progress, quality=quality,
                 meta=meta if noise is None else {**(meta or {}), "noise": noise.to_dict()},
                 desc=desc, callbacks=callbacks, g_shots=g_shots if noise is not None else None)
-    side = real_x.shape[-1] if isinstance(real_x, torch.Tensor) and real_x.ndim == 4 else 0
-    device = getattr(config, "device", "cpu")
-    with small_kernels(side, device), (
-        noisy(G, noise, generator=g_shots) if noise is not None else contextlib.nullcontext()
-    ):
-        return _train_gan(G, D, real_x, config, **args)
-
-
-def _train_gan(G, D, real_x, config, *, seed, out_dir, resume, progress, quality, meta, desc,
-               callbacks, g_shots) -> GANResult:
-    """The body of :func:`train_gan` (``g_shots``: the shot generator, or None when ideal)."""
-    from tqdm.auto import tqdm
-
     cfg = AdversarialConfig() if config is None else config
     if cfg.select_best and quality is None:
         raise ValueError(
@@ -200,6 +187,17 @@ def _train_gan(G, D, real_x, config, *, seed, out_dir, resume, progress, quality
             "QualityEvaluator) or set select_best=False (--adversarial.select_best=false)."
         )
     real_x = check_real(real_x, G)
+    with small_kernels(real_x.shape[-1], cfg.device), (
+        noisy(G, noise, generator=g_shots) if noise is not None else contextlib.nullcontext()
+    ):
+        return _train_gan(G, D, real_x, cfg, **args)
+
+
+def _train_gan(G, D, real_x, cfg, *, seed, out_dir, resume, progress, quality, meta, desc,
+               callbacks, g_shots) -> GANResult:
+    """The body of :func:`train_gan` (``real_x`` checked, ``cfg`` resolved, ``g_shots`` or None)."""
+    from tqdm.auto import tqdm
+
     device = torch.device(cfg.device)
     G.to(device).train()
     D.to(device).train()
