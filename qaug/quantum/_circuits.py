@@ -1,4 +1,8 @@
-"""The two circuits the models use, each with two exact simulation paths.
+"""The two circuits the models use, each with several exact simulation paths.
+
+With ``fused=None`` (the default) on the CPU, small circuits (up to 7 qubits at batches up to
+256, 8 qubits up to batch 16) run as compiled loops (``_jit``, numba; ``QAUG_JIT=0`` turns
+them off); everything else takes one of the paths below.
 
 Fused: each layer becomes one ``2**n x 2**n`` matrix (per sample when re-uploading) built
 with cached tables, in a handful of operations: on the CPU for small work, one autograd
@@ -28,6 +32,7 @@ from ._fused import (
     product_vector,
     ry_factors,
 )
+from ._jit import jit_patch_fits, jit_vqc_fits, patch_jit, vqc_jit
 from ._statevec import statevec_fits, vqc_statevec
 from ._tables import bit_table, ring_permutation, signs_table
 
@@ -97,6 +102,8 @@ def vqc_expvals(
     # Mixed float32/float64 inputs: compute in the wider type (matmul needs one dtype).
     rdtype = torch.promote_types(x.dtype, weights.dtype)
     x, weights = x.to(rdtype), weights.to(rdtype)
+    if fused is None and jit_vqc_fits(n, n_layers, len(x), x, weights):  # small: compiled loops
+        return vqc_jit(x, weights, reupload)
     if fused is None and len(x) and statevec_fits(n, x, weights):  # from 6 qubits on
         return vqc_statevec(x, weights, reupload)
     limit = REUPLOAD_FUSE_MAX_QUBITS if reupload else VQC_FUSE_MAX_QUBITS
@@ -162,6 +169,8 @@ def patch_generator_patches(
     n = _check_patch_args(z, weights, n_ancillas)
     dtype = torch.promote_types(z.dtype, weights.dtype)
     z, weights = z.to(dtype), weights.to(dtype)
+    if fused is None and jit_patch_fits(n, len(z) * weights.shape[0], weights.shape[1], z, weights):
+        return patch_jit(z, weights, n_ancillas)
     if _use_fused(fused, n, PATCH_FUSE_MAX_QUBITS):
         if adjoint_fits(len(z) * weights.shape[0], n, z, weights):
             return patch_adjoint(z, weights, n_ancillas)

@@ -3,7 +3,7 @@ import torch
 from _gate_reference import patch_reference, vqc_reference
 
 from qaug import quantum as q
-from qaug.quantum import _adjoint, _adjoint_tables
+from qaug.quantum import _adjoint, _adjoint_tables, _jit
 from qaug.quantum._adjoint import patch_adjoint, vqc_adjoint
 
 PATHS = {  # (TRIG_MAX_ELEMENTS, COEFFICIENT_MAX_QUBITS) of _adjoint_tables
@@ -89,6 +89,7 @@ def test_float32_agrees_with_float64_and_keeps_its_dtype():
 
 
 def test_dispatch_small_cpu_work_to_the_adjoint_path(monkeypatch):
+    monkeypatch.setattr(_jit, "JIT_ENABLED", False)  # the path without the compiled loops
     x, w = torch.rand(4, 4), torch.rand(2, 4, 2, requires_grad=True)
     z, wp = torch.rand(2, 5), torch.rand(4, 6, 5, requires_grad=True)
     assert "_Circuit" in type(q.vqc_expvals(x, w).grad_fn).__name__

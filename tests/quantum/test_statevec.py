@@ -3,7 +3,7 @@ import torch
 from _gate_reference import vqc_reference
 
 from qaug import quantum as q
-from qaug.quantum import _adjoint, _compact, _statevec, _workspace
+from qaug.quantum import _adjoint, _compact, _jit, _statevec, _workspace
 from qaug.quantum._statevec import vqc_statevec
 
 
@@ -82,6 +82,7 @@ def test_weights_only_gradients_match_with_and_without_input_gradients():
 
 def test_dispatch_from_six_qubits_on_cpu_only(monkeypatch):
     """n >= 6 (CPU float) runs here; n <= 5, explicit ``fused`` and empty batches do not."""
+    monkeypatch.setattr(_jit, "JIT_ENABLED", False)  # small sizes: the compiled loops first
     calls = []
     real = _statevec.vqc_statevec
     monkeypatch.setattr("qaug.quantum._circuits.vqc_statevec",
@@ -101,7 +102,9 @@ def test_dispatch_from_six_qubits_on_cpu_only(monkeypatch):
 
 
 def test_presets_sizes_keep_their_arithmetic(monkeypatch):
-    """At n <= 5 the output is bit for bit that of the adjoint (or compact) path, as before."""
+    """Without the compiled loops, at n <= 5 the output is bit for bit that of the adjoint (or
+    compact) path, as before."""
+    monkeypatch.setattr(_jit, "JIT_ENABLED", False)
     for n in range(1, 6):
         for reupload in (False, True):
             x, w = _inputs(n, 2, 7, torch.float32)

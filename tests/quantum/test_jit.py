@@ -1,0 +1,105 @@
+import pytest
+import torch
+from _gate_reference import patch_reference, vqc_reference
+
+from qaug import quantum as q
+from qaug.quantum import _adjoint, _jit
+from qaug.quantum._jit import patch_jit, vqc_jit
+
+pytestmark = pytest.mark.skipif(not _jit.JIT_AVAILABLE, reason="numba is not installed")
+
+
+def _grads(out, inputs, seed):
+    c = torch.randn(out.shape, generator=torch.Generator().manual_seed(seed), dtype=out.dtype)
+    return torch.autograd.grad((out * c).sum(), inputs)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 8])
+@pytest.mark.parametrize("n_layers", [1, 2, 3])
+@pytest.mark.parametrize("reupload", [False, True])
+@pytest.mark.parametrize("batch", [1, 5, 70])
+def test_vqc_values_and_gradients_equal_gate_by_gate(n, n_layers, reupload, batch):
+    g = torch.Generator().manual_seed(n * 100 + n_layers * 10 + batch)
+    x = (torch.rand(batch, n, generator=g, dtype=torch.float64) * 6 - 3).requires_grad_()
+    w = (torch.rand(n_layers, n, 2, generator=g, dtype=torch.float64) * 6.3).requires_grad_()
+    out, ref = vqc_jit(x, w, reupload), vqc_reference(x, w, reupload)
+    torch.testing.assert_close(out, ref, atol=1e-12, rtol=0)
+    for a, b in zip(_grads(out, (x, w), n), _grads(ref, (x, w), n)):
+        torch.testing.assert_close(a, b, atol=1e-11, rtol=0)
+
+
+@pytest.mark.parametrize(("n", "n_anc"), [(1, 0), (3, 1), (5, 1), (5, 2)])
+@pytest.mark.parametrize("depth", [1, 3, 6])
+@pytest.mark.parametrize("batch", [1, 40])
+def test_patch_values_and_gradients_equal_gate_by_gate(n, n_anc, depth, batch):
+    g = torch.Generator().manual_seed(n * 10 + depth + batch)
+    z = (torch.rand(batch, n, generator=g, dtype=torch.float64) * 1.6).requires_grad_()
+    w = torch.rand(3, depth, n, generator=g, dtype=torch.float64).requires_grad_()
+    out, ref = patch_jit(z, w, n_anc), patch_reference(z, w, n_anc)
+    torch.testing.assert_close(out, ref, atol=1e-12, rtol=0)
+    for a, b in zip(_grads(out, (z, w), n), _grads(ref, (z, w), n)):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
+
+
+@pytest.mark.parametrize("reupload", [False, True])
+def test_float32_keeps_its_dtype_and_agrees_with_the_numpy_path(reupload):
+    g = torch.Generator().manual_seed(4)
+    x = (torch.rand(16, 4, generator=g) * 3).requires_grad_()
+    w = (torch.rand(2, 4, 2, generator=g) * 6).requires_grad_()
+    out, ref = vqc_jit(x, w, reupload), _adjoint.vqc_adjoint(x, w, reupload)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, ref, atol=2e-6, rtol=0)
+    for a, b in zip(_grads(out, (x, w), 1), _grads(ref, (x, w), 1)):
+        assert a.dtype == torch.float32
+        torch.testing.assert_close(a, b, atol=2e-5, rtol=0)
+    z, wp = torch.rand(32, 5, generator=g).requires_grad_(), torch.rand(4, 6, 5, generator=g)
+    out, ref = patch_jit(z, wp.requires_grad_(), 1), _adjoint.patch_adjoint(z, wp, 1)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, ref, atol=2e-6, rtol=0)
+
+
+@pytest.mark.parametrize("reupload", [False, True])
+def test_gradcheck_and_gradgradcheck_float64(reupload):
+    g = torch.Generator().manual_seed(2)
+    x = torch.rand(3, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    w = torch.rand(3, 3, 2, generator=g, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, b: vqc_jit(a, b, reupload), (x, w))
+    assert torch.autograd.gradgradcheck(lambda a, b: vqc_jit(a, b, reupload), (x, w))
+    z = torch.rand(3, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    wp = torch.rand(2, 3, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, b: patch_jit(a, b, 1), (z, wp))
+    assert torch.autograd.gradgradcheck(lambda a, b: patch_jit(a, b, 1), (z, wp))
+
+
+def test_weights_only_gradients_and_non_contiguous_inputs():
+    g = torch.Generator().manual_seed(7)
+    x = torch.rand(4, 6, generator=g, dtype=torch.float64)[:, ::2]  # (6, 3)-strided view
+    w = torch.rand(2, 3, 2, generator=g, dtype=torch.float64).requires_grad_()
+    (a,) = _grads(vqc_jit(x, w, False), (w,), 1)
+    (b,) = _grads(vqc_reference(x, w, False), (w,), 1)
+    torch.testing.assert_close(a, b, atol=1e-11, rtol=0)
+
+
+def test_dispatch_small_cpu_circuits_here_and_the_opt_out(monkeypatch):
+    w = torch.rand(2, 4, 2, requires_grad=True)
+    wp = torch.rand(4, 6, 5, requires_grad=True)
+    assert type(q.vqc_expvals(torch.rand(16, 4), w).grad_fn).__name__ == "_VQCBackward"
+    assert type(q.patch_generator_patches(torch.rand(32, 5), wp).grad_fn).__name__ == "_PatchBackward"
+    big = q.vqc_expvals(torch.rand(64, 8), torch.rand(2, 8, 2, requires_grad=True))  # past the limit
+    assert type(big.grad_fn).__name__ != "_VQCBackward"
+    for fused in (True, False):  # an explicit path is kept
+        assert type(q.vqc_expvals(torch.rand(3, 4), w, fused=fused).grad_fn).__name__ != "_VQCBackward"
+    assert q.vqc_expvals(torch.rand(0, 4), w).shape == (0, 4)
+    monkeypatch.setattr(_jit, "JIT_ENABLED", False)  # QAUG_JIT=0
+    assert type(q.vqc_expvals(torch.rand(16, 4), w).grad_fn).__name__ != "_VQCBackward"
+
+
+def test_the_qaug_jit_variable_turns_the_path_off():
+    import subprocess
+    import sys
+
+    code = "from qaug.quantum import _jit; print(_jit.JIT_ENABLED)"
+    env = {**__import__("os").environ, "QAUG_JIT": "0"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
