@@ -80,7 +80,8 @@ def test_weights_only_gradients_and_non_contiguous_inputs():
     torch.testing.assert_close(a, b, atol=1e-11, rtol=0)
 
 
-def test_dispatch_small_cpu_circuits_here_and_the_opt_out(monkeypatch):
+def test_dispatch_small_cpu_circuits_here_when_opted_in(monkeypatch):
+    monkeypatch.setattr(_jit, "JIT_ENABLED", True)  # QAUG_JIT=1
     w = torch.rand(2, 4, 2, requires_grad=True)
     wp = torch.rand(4, 6, 5, requires_grad=True)
     assert type(q.vqc_expvals(torch.rand(16, 4), w).grad_fn).__name__ == "_VQCBackward"
@@ -90,16 +91,20 @@ def test_dispatch_small_cpu_circuits_here_and_the_opt_out(monkeypatch):
     for fused in (True, False):  # an explicit path is kept
         assert type(q.vqc_expvals(torch.rand(3, 4), w, fused=fused).grad_fn).__name__ != "_VQCBackward"
     assert q.vqc_expvals(torch.rand(0, 4), w).shape == (0, 4)
-    monkeypatch.setattr(_jit, "JIT_ENABLED", False)  # QAUG_JIT=0
+    monkeypatch.setattr(_jit, "JIT_ENABLED", False)  # the default
     assert type(q.vqc_expvals(torch.rand(16, 4), w).grad_fn).__name__ != "_VQCBackward"
 
 
-def test_the_qaug_jit_variable_turns_the_path_off():
+@pytest.mark.parametrize(("value", "enabled"), [(None, "False"), ("0", "False"), ("1", "True")])
+def test_the_qaug_jit_variable_turns_the_path_on(value, enabled):
+    import os
     import subprocess
     import sys
 
     code = "from qaug.quantum import _jit; print(_jit.JIT_ENABLED)"
-    env = {**__import__("os").environ, "QAUG_JIT": "0"}
+    env = {k: v for k, v in os.environ.items() if k != "QAUG_JIT"}
+    if value is not None:
+        env["QAUG_JIT"] = value
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == enabled
