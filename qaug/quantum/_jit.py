@@ -37,6 +37,7 @@ import os
 import numpy as np
 import torch
 
+from ._adjoint import _autograd_grads
 from ._adjoint_tables import wire_tables
 from ._compact import patch_compact, vqc_compact
 from ._tables import ring_permutation
@@ -365,14 +366,6 @@ def _np(t: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(t.detach().numpy())
 
 
-def _grads_through(path, ctx, grad):
-    """Gradients through the autograd path ``path`` (for a backward with create_graph=True)."""
-    inputs = ctx.saved_tensors
-    wanted = [t for t, need in zip(inputs, ctx.needs_input_grad) if need]
-    found = iter(torch.autograd.grad(path(*inputs, ctx.option), wanted, grad, create_graph=True))
-    return [next(found) if need else None for need in ctx.needs_input_grad[: len(inputs)]]
-
-
 class _VQC(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weights, reupload):
@@ -385,10 +378,10 @@ class _VQC(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         if torch.is_grad_enabled():  # create_graph=True: differentiate the autograd path
-            return (*_grads_through(vqc_compact, ctx, grad), None)
+            return (*_autograd_grads(lambda a, b: vqc_compact(a, b, ctx.option), ctx, grad), None)
         x, weights = ctx.saved_tensors
         perm, zo = _vqc_tables(x.shape[1])
-        phases, fre, fim = ctx.kept[2], ctx.kept[0], ctx.kept[1]
+        fre, fim, phases = ctx.kept
         xn = _np(x)
         gx, gw = _vqc_bwd(_np(grad).astype(xn.dtype, copy=False), xn, _np(weights),
                           bool(ctx.option), perm, zo, phases, fre, fim)
@@ -406,7 +399,7 @@ class _Patch(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         if torch.is_grad_enabled():
-            return (*_grads_through(patch_compact, ctx, grad), None)
+            return (*_autograd_grads(lambda a, b: patch_compact(a, b, ctx.option), ctx, grad), None)
         z, weights = ctx.saved_tensors
         final, top, peak, signs = ctx.kept
         zn = _np(z)
