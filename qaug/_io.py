@@ -186,6 +186,7 @@ def run_info(seed: int | None = None, argv: list[str] | None = None) -> dict:
         "scikit-learn",
         "mlxtend",
         "pennylane",
+        "numba",
     ):
         try:
             versions[pkg] = md.version(pkg)
@@ -199,7 +200,15 @@ def run_info(seed: int | None = None, argv: list[str] | None = None) -> dict:
         "platform": platform.platform(),
         "git_commit": _git_commit(),
         "torch_threads": torch.get_num_threads(),
+        "compiled_circuits": _compiled_circuits(),
     }
+
+
+def _compiled_circuits() -> bool:
+    """Whether the small circuits run as compiled loops (``qaug.quantum._jit``; ``QAUG_JIT=0``: no)."""
+    from qaug.quantum._jit import JIT_ENABLED
+
+    return JIT_ENABLED
 
 
 def save_checkpoint(path: str | Path, payload: dict) -> Path:

@@ -58,6 +58,14 @@ def test_run_info_records_provenance():
     assert "torch" in info["versions"] and info["python"].count(".") == 2
 
 
+def test_run_info_records_whether_the_circuits_ran_compiled(monkeypatch):
+    from qaug.quantum import _jit
+
+    for enabled in (True, False):
+        monkeypatch.setattr(_jit, "JIT_ENABLED", enabled)
+        assert run_info()["compiled_circuits"] is enabled
+
+
 def test_json_and_checkpoints_get_the_umask_like_other_files(tmp_path):
     import os
 

@@ -1,8 +1,8 @@
 """The two circuits the models use, each with several exact simulation paths.
 
-With ``QAUG_JIT=1`` (opt-in, needs numba) and ``fused=None`` on the CPU, small circuits (up
-to 7 qubits at batches up to 256, 8 qubits up to batch 16) run as compiled loops (``_jit``);
-everything else (and everything by default) takes one of the paths below.
+With ``fused=None`` on the CPU, small circuits (up to 7 qubits at batches up to 256, 8 qubits
+up to batch 16) run as compiled loops (``_jit``, numba; ``QAUG_JIT=0`` turns them off);
+everything else takes one of the paths below.
 
 Fused: each layer becomes one ``2**n x 2**n`` matrix (per sample when re-uploading) built
 with cached tables, in a handful of operations: on the CPU for small work, one autograd

@@ -23,9 +23,10 @@ Each circuit is one ``torch.autograd.Function``; a gradient of a gradient
 (``create_graph=True``) recomputes through the autograd path (``_compact``). The kernels
 compile on first use (about 10 s for all of them) and numba caches them on disk (next to
 this file, or in its user cache directory where that is read-only), so later processes load
-them in well under a second. The path is opt-in (``QAUG_JIT=1``, numba from
-``pip install 'qaug[jit]'``); without either the numpy paths run. The numpy paths agree with it to float
-rounding (float32: about 1e-7), not bit for bit.
+them in well under a second. It is the default where numba imports (a core dependency);
+``QAUG_JIT=0`` in the environment turns it off, and then (or without numba) the numpy paths
+run. They agree with it to float rounding (float32: about 1e-7), not bit for bit, so results
+of the two differ in the last digits and trained weights drift apart from there.
 """
 
 from __future__ import annotations
@@ -58,10 +59,9 @@ JIT_AVAILABLE = numba is not None
 JIT_MAX_QUBITS = 7
 JIT_MAX_WORK = 1 << 20
 JIT_WIDE_QUBITS, JIT_WIDE_MAX_STATES = 8, 16
-# Opt-in for now: QAUG_JIT=1 in the environment turns this path on (needs numba: pip install
-# 'qaug[jit]'). The committed preset reports were computed without it; it changes float32
-# rounding, so it becomes the default only together with a re-run of every preset.
-JIT_ENABLED = JIT_AVAILABLE and os.environ.get("QAUG_JIT", "0") == "1"
+# On by default; QAUG_JIT=0 in the environment turns it off (the numpy paths, as before
+# issue 12's compiled loops: the generator benchmark in docs/results/generators was computed so).
+JIT_ENABLED = JIT_AVAILABLE and os.environ.get("QAUG_JIT", "1") != "0"
 
 
 def _njit(fn):

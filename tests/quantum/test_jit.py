@@ -80,8 +80,8 @@ def test_weights_only_gradients_and_non_contiguous_inputs():
     torch.testing.assert_close(a, b, atol=1e-11, rtol=0)
 
 
-def test_dispatch_small_cpu_circuits_here_when_opted_in(monkeypatch):
-    monkeypatch.setattr(_jit, "JIT_ENABLED", True)  # QAUG_JIT=1
+def test_dispatch_small_cpu_circuits_here_unless_turned_off(monkeypatch):
+    monkeypatch.setattr(_jit, "JIT_ENABLED", True)  # the default
     w = torch.rand(2, 4, 2, requires_grad=True)
     wp = torch.rand(4, 6, 5, requires_grad=True)
     assert type(q.vqc_expvals(torch.rand(16, 4), w).grad_fn).__name__ == "_VQCBackward"
@@ -91,12 +91,12 @@ def test_dispatch_small_cpu_circuits_here_when_opted_in(monkeypatch):
     for fused in (True, False):  # an explicit path is kept
         assert type(q.vqc_expvals(torch.rand(3, 4), w, fused=fused).grad_fn).__name__ != "_VQCBackward"
     assert q.vqc_expvals(torch.rand(0, 4), w).shape == (0, 4)
-    monkeypatch.setattr(_jit, "JIT_ENABLED", False)  # the default
+    monkeypatch.setattr(_jit, "JIT_ENABLED", False)  # QAUG_JIT=0
     assert type(q.vqc_expvals(torch.rand(16, 4), w).grad_fn).__name__ != "_VQCBackward"
 
 
-@pytest.mark.parametrize(("value", "enabled"), [(None, "False"), ("0", "False"), ("1", "True")])
-def test_the_qaug_jit_variable_turns_the_path_on(value, enabled):
+@pytest.mark.parametrize(("value", "enabled"), [(None, "True"), ("0", "False"), ("1", "True")])
+def test_the_qaug_jit_variable_turns_the_path_off(value, enabled):
     import os
     import subprocess
     import sys
