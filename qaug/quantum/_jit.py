@@ -60,7 +60,7 @@ JIT_MAX_QUBITS = 7
 JIT_MAX_WORK = 1 << 20
 JIT_WIDE_QUBITS, JIT_WIDE_MAX_STATES = 8, 16
 # On by default; QAUG_JIT=0 in the environment turns it off (the numpy paths, as before
-# issue 12's compiled loops: docs/results/generators was computed so).
+# issue 12's compiled loops).
 JIT_ENABLED = JIT_AVAILABLE and os.environ.get("QAUG_JIT", "1") != "0"
 
 
