@@ -177,6 +177,8 @@ def run_info(seed: int | None = None, argv: list[str] | None = None) -> dict:
     """Provenance of a run: command line, seed, package versions, git commit, platform."""
     import importlib.metadata as md
 
+    from qaug.quantum import _jit
+
     versions = {}
     for pkg in (
         "qaug",
@@ -200,15 +202,8 @@ def run_info(seed: int | None = None, argv: list[str] | None = None) -> dict:
         "platform": platform.platform(),
         "git_commit": _git_commit(),
         "torch_threads": torch.get_num_threads(),
-        "compiled_circuits": _compiled_circuits(),
+        "compiled_circuits": _jit.JIT_ENABLED,  # small circuits as compiled loops (QAUG_JIT=0: no)
     }
-
-
-def _compiled_circuits() -> bool:
-    """Whether the small circuits run as compiled loops (``qaug.quantum._jit``; ``QAUG_JIT=0``: no)."""
-    from qaug.quantum._jit import JIT_ENABLED
-
-    return JIT_ENABLED
 
 
 def save_checkpoint(path: str | Path, payload: dict) -> Path:
