@@ -60,12 +60,11 @@ def _torch(a: np.ndarray, like: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(a, dtype=a.real.dtype)).to(like.dtype)
 
 
-def _autograd_grads(fn, ctx, grad: torch.Tensor) -> list:
+def _autograd_grads(fn, inputs, needs_input_grad, grad: torch.Tensor) -> list:
     """Gradients of ``fn(*inputs)`` through autograd, with a graph (for double backward)."""
-    inputs = ctx.saved_tensors
-    wanted = [t for t, need in zip(inputs, ctx.needs_input_grad) if need]
+    wanted = [t for t, need in zip(inputs, needs_input_grad) if need]
     found = iter(torch.autograd.grad(fn(*inputs), wanted, grad, create_graph=True))
-    return [next(found) if need else None for need in ctx.needs_input_grad[: len(inputs)]]
+    return [next(found) if need else None for need in needs_input_grad[: len(inputs)]]
 
 
 @functools.lru_cache(maxsize=64)
@@ -195,7 +194,8 @@ class _Circuit(torch.autograd.Function):
         inputs, weights = ctx.saved_tensors
         _, numpy_backward, autograd_path = _CIRCUITS[ctx.name]
         if torch.is_grad_enabled():  # create_graph=True: differentiate the autograd path
-            grads = _autograd_grads(lambda a, b: autograd_path(a, b, ctx.option), ctx, grad)
+            grads = _autograd_grads(lambda a, b: autograd_path(a, b, ctx.option), ctx.saved_tensors,
+                                   ctx.needs_input_grad, grad)
             return (*grads, None, None)
         need = ctx.needs_input_grad[0]
         x = _np(inputs)

@@ -99,9 +99,10 @@ def vqc_expvals(
     per sample) or apply the layers wire by wire to the states.
     """
     n, n_layers = _check_vqc_args(x, weights)
-    # Mixed float32/float64 inputs: compute in the wider type (matmul needs one dtype).
-    rdtype = torch.promote_types(x.dtype, weights.dtype)
-    x, weights = x.to(rdtype), weights.to(rdtype)
+    if x.dtype != weights.dtype:  # mixed float32/float64: compute in the wider type
+        rdtype = torch.promote_types(x.dtype, weights.dtype)
+        x, weights = x.to(rdtype), weights.to(rdtype)
+    rdtype = x.dtype
     if fused is None and jit_vqc_fits(n, n_layers, len(x), x, weights):  # small: compiled loops
         return vqc_jit(x, weights, reupload)
     if fused is None and len(x) and statevec_fits(n, x, weights):  # from 6 qubits on
@@ -167,8 +168,10 @@ def patch_generator_patches(
     layer by layer on the states. RY and CZ are real, so the whole simulation is real.
     """
     n = _check_patch_args(z, weights, n_ancillas)
-    dtype = torch.promote_types(z.dtype, weights.dtype)
-    z, weights = z.to(dtype), weights.to(dtype)
+    if z.dtype != weights.dtype:  # mixed float32/float64: compute in the wider type
+        dtype = torch.promote_types(z.dtype, weights.dtype)
+        z, weights = z.to(dtype), weights.to(dtype)
+    dtype = z.dtype
     if fused is None and jit_patch_fits(n, len(z) * weights.shape[0], weights.shape[1], z, weights):
         return patch_jit(z, weights, n_ancillas)
     if _use_fused(fused, n, PATCH_FUSE_MAX_QUBITS):

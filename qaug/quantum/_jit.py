@@ -68,8 +68,14 @@ def _njit(fn):
     return numba.njit(cache=True, nogil=True)(fn) if JIT_AVAILABLE else fn
 
 
+_CPU_FLOATS = (torch.float32, torch.float64)
+
+
 def _cpu_float(*tensors: torch.Tensor) -> bool:
-    return all(t.device.type == "cpu" and t.dtype in (torch.float32, torch.float64) for t in tensors)
+    for t in tensors:
+        if t.dtype not in _CPU_FLOATS or t.device.type != "cpu":
+            return False
+    return True
 
 
 def _fits(n: int, states: int, layers: int) -> bool:
@@ -363,56 +369,75 @@ def _vqc_tables(n: int):
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
-    return np.ascontiguousarray(t.detach().numpy())
+    """A C-contiguous numpy view of ``t`` (a copy only where ``t`` is not contiguous)."""
+    a = t.detach().numpy()
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+
+
+# The Functions keep the inputs' numpy views on ``ctx`` (no save_for_backward / saved_tensors
+# round trip: at batch 1 that glue costs more than the circuit) and check the inputs' version
+# counters in the backward, as saved tensors would, so an in-place change between the forward
+# and the backward still raises rather than giving wrong gradients.
+
+
+def _check_versions(ctx) -> None:
+    if ctx.inputs[0]._version != ctx.versions[0] or ctx.inputs[1]._version != ctx.versions[1]:
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            "inplace operation: an input or the weights of a compiled circuit changed between "
+            "its forward and backward. Call backward before changing them (e.g. before "
+            "optimizer.step())."
+        )
 
 
 class _VQC(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weights, reupload):
-        perm, zo = _vqc_tables(x.shape[1])
-        out, *ctx.kept = _vqc_fwd(_np(x), _np(weights), bool(reupload), perm, zo)
-        ctx.option = reupload
-        ctx.save_for_backward(x, weights)
+        xn, wn = _np(x), _np(weights)
+        perm, zo = _vqc_tables(xn.shape[1])
+        out, *ctx.kept = _vqc_fwd(xn, wn, reupload, perm, zo)
+        ctx.option, ctx.arrays, ctx.tables = reupload, (xn, wn), (perm, zo)
+        ctx.inputs, ctx.versions = (x, weights), (x._version, weights._version)
         return torch.from_numpy(out)
 
     @staticmethod
     def backward(ctx, grad):
+        _check_versions(ctx)
         if torch.is_grad_enabled():  # create_graph=True: differentiate the autograd path
-            return (*_autograd_grads(lambda a, b: vqc_compact(a, b, ctx.option), ctx, grad), None)
-        x, weights = ctx.saved_tensors
-        perm, zo = _vqc_tables(x.shape[1])
-        fre, fim, phases = ctx.kept
-        xn = _np(x)
-        gx, gw = _vqc_bwd(_np(grad).astype(xn.dtype, copy=False), xn, _np(weights),
-                          bool(ctx.option), perm, zo, phases, fre, fim)
+            return (*_autograd_grads(lambda a, b: vqc_compact(a, b, ctx.option), ctx.inputs,
+                                     ctx.needs_input_grad, grad), None)
+        (xn, wn), (perm, zo), (fre, fim, phases) = ctx.arrays, ctx.tables, ctx.kept
+        gx, gw = _vqc_bwd(_np(grad).astype(xn.dtype, copy=False), xn, wn, ctx.option, perm, zo,
+                          phases, fre, fim)
         return (torch.from_numpy(gx) if ctx.needs_input_grad[0] else None), torch.from_numpy(gw), None
 
 
 class _Patch(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z, weights, n_ancillas):
-        out, *ctx.kept = _patch_fwd(_np(z), _np(weights), int(n_ancillas))
-        ctx.option = n_ancillas
-        ctx.save_for_backward(z, weights)
+        zn, wn = _np(z), _np(weights)
+        out, *ctx.kept = _patch_fwd(zn, wn, n_ancillas)
+        ctx.option, ctx.arrays = n_ancillas, (zn, wn)
+        ctx.inputs, ctx.versions = (z, weights), (z._version, weights._version)
         return torch.from_numpy(out)
 
     @staticmethod
     def backward(ctx, grad):
+        _check_versions(ctx)
         if torch.is_grad_enabled():
-            return (*_autograd_grads(lambda a, b: patch_compact(a, b, ctx.option), ctx, grad), None)
-        z, weights = ctx.saved_tensors
-        final, top, peak, signs = ctx.kept
-        zn = _np(z)
-        gz, gw = _patch_bwd(_np(grad).astype(zn.dtype, copy=False), zn, _np(weights),
-                            int(ctx.option), signs, final, top, peak)
+            return (*_autograd_grads(lambda a, b: patch_compact(a, b, ctx.option), ctx.inputs,
+                                     ctx.needs_input_grad, grad), None)
+        (zn, wn), (final, top, peak, signs) = ctx.arrays, ctx.kept
+        gz, gw = _patch_bwd(_np(grad).astype(zn.dtype, copy=False), zn, wn, ctx.option, signs,
+                            final, top, peak)
         return (torch.from_numpy(gz) if ctx.needs_input_grad[0] else None), torch.from_numpy(gw), None
 
 
 def vqc_jit(x: torch.Tensor, weights: torch.Tensor, reupload: bool) -> torch.Tensor:
     """``<Z_i>`` of the VQC head (as ``vqc_expvals``) on the compiled path: ``(B, n)``."""
-    return _VQC.apply(x, weights, reupload)
+    return _VQC.apply(x, weights, bool(reupload))
 
 
 def patch_jit(z: torch.Tensor, weights: torch.Tensor, n_ancillas: int) -> torch.Tensor:
     """Patches of all sub-generators (as ``patch_generator_patches``), compiled path."""
-    return _Patch.apply(z, weights, n_ancillas)
+    return _Patch.apply(z, weights, int(n_ancillas))

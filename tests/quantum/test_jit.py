@@ -80,6 +80,22 @@ def test_weights_only_gradients_and_non_contiguous_inputs():
     torch.testing.assert_close(a, b, atol=1e-11, rtol=0)
 
 
+def test_an_input_changed_in_place_before_backward_raises():
+    g = torch.Generator().manual_seed(8)
+    for fn, x, w in ((lambda a, b: vqc_jit(a, b, False), torch.rand(2, 3, generator=g),
+                      torch.rand(2, 3, 2, generator=g)),
+                     (lambda a, b: patch_jit(a, b, 1), torch.rand(2, 3, generator=g),
+                      torch.rand(2, 2, 3, generator=g))):
+        w.requires_grad_()
+        out = fn(x, w)
+        with torch.no_grad():
+            w.add_(0.1)  # e.g. optimizer.step() before loss.backward()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+        fn(x, w).sum().backward()  # unchanged since its forward: fine
+        assert w.grad is not None
+
+
 def test_dispatch_small_cpu_circuits_here_unless_turned_off(monkeypatch):
     monkeypatch.setattr(_jit, "JIT_ENABLED", True)  # the default
     w = torch.rand(2, 4, 2, requires_grad=True)
