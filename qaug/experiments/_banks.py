@@ -60,12 +60,15 @@ def train_bank_files(payload: tuple[ExperimentConfig, str],
                      cache_dir: str | Path | None = None) -> dict[str, bytes]:
     """Train the bank of ``payload = (config, kind)``; its cache files, written nowhere.
 
+    With ``cache_dir`` the quality extractor (one per seed, shared by the seed's banks) is
+    read from or kept in ``<cache_dir>/extractors/`` (``shared_feature_extractor``).
+
     The sweep's first phase runs this on a worker (picklable, module level); the driver
     writes the returned ``{"bank.pt": ..., "summary.json": ...}`` (marker last) into
     ``<cache>/banks/<key>/``, the same bytes :func:`obtain_bank` would have saved.
     """
     config, kind = payload
-    bank, summary = obtain_bank(config, kind, None)
+    bank, summary = obtain_bank(config, kind, None, extractor_cache=cache_dir)
     with tempfile.TemporaryDirectory(prefix="qaug-bank-") as tmp:  # the writers' exact bytes
         data = bank.save(Path(tmp) / "bank.pt").read_bytes()
         summary = {**summary, "bank_sha256": hashlib.sha256(data).hexdigest()}
@@ -95,7 +98,8 @@ def bank_problem(folder: str | Path) -> str | None:
 
 def obtain_bank(config: ExperimentConfig, kind: str, cache_dir: str | Path | None,
                 data: DatasetSplits | None = None, *,
-                retrain_corrupt: bool = True) -> tuple[ClassGenerators, dict]:
+                retrain_corrupt: bool = True,
+                extractor_cache: str | Path | None = None) -> tuple[ClassGenerators, dict]:
     """The bank of ``kind`` for ``config``: loaded from ``cache_dir`` or trained (and saved).
 
     Args:
@@ -106,6 +110,7 @@ def obtain_bank(config: ExperimentConfig, kind: str, cache_dir: str | Path | Non
         data: the already loaded splits of ``config`` (loaded when None).
         retrain_corrupt: a cached bank whose ``bank.pt`` does not match the checksum in its
             summary is retrained (with a warning saying so); False raises ``CheckpointError``.
+        extractor_cache: where the quality extractor is cached (default ``cache_dir``).
 
     Returns:
         ``(bank, summary)`` with the summary described in :func:`bank_summary`.
@@ -123,10 +128,12 @@ def obtain_bank(config: ExperimentConfig, kind: str, cache_dir: str | Path | Non
     data = data if data is not None else load_dataset_from_config(config.data, config.seed)
     start = time.perf_counter()
     # The same child seed fit_class_generators would use, with the configured epochs.
-    # The extractor is shared by the banks of one seed trained in this process (exact reuse).
+    # The extractor is shared by the banks of one seed (exact reuse), in this process and,
+    # through the cache, across the sweep's workers.
     q_seed = child_seed(config.seed, "quality")
-    extractor = shared_feature_extractor(data.train.x, data.train.y, seed=q_seed,
-                                         epochs=config.quality.extractor_epochs)
+    extractor = shared_feature_extractor(
+        data.train.x, data.train.y, seed=q_seed, epochs=config.quality.extractor_epochs,
+        cache_dir=cache_dir if extractor_cache is None else extractor_cache)
     evaluator = QualityEvaluator(data.train.x, data.train.y, seed=q_seed, extractor=extractor)
     bank = fit_class_generators(
         kind, data.train.x, data.train.y, getattr(config.gan, kind),

@@ -130,7 +130,7 @@ def run_sweep(
         run_fn: ``run_fn(config, cache_dir=...) -> metrics`` (module-level, picklable).
         key_fn: ``config -> hash`` naming ``runs/<hash>.json``.
         banks_fn: ``config -> [(bank_key, bank_payload), ...]`` banks a run needs.
-        bank_fn: ``bank_fn(bank_payload, cache_dir=None) -> {file name: bytes}`` trains one
+        bank_fn: ``bank_fn(bank_payload, cache_dir=...) -> {file name: bytes}`` trains one
             bank and returns its cache files (the completeness marker ``summary.json``
             last); the driver writes them to ``cache/banks/<bank_key>/``.
         cost_fn: estimated cost of a config; the most expensive runs start first.
@@ -174,10 +174,13 @@ def run_sweep(
     bar = tqdm(total=len(bank_todo) + len(todo), desc=f"sweep {out.name}", disable=not progress,
                unit="task")
     bar.set_postfix(cached=summary.n_cached)
-    bank_tasks = {b: Task(b, bank_fn, p, str(bank_dir / f"{b}.json"), None,
-                           getattr(p, "seed", None), save_config=False)
-                  for b, p in bank_todo.items()}
     remote = not getattr(executor, "shares_filesystem", True)
+    # Bank tasks write no bank files (the driver does); where the workers share this file
+    # system they keep the quality extractor in the cache, so one seed's banks train it once.
+    bank_tasks = {b: Task(b, bank_fn, p, str(bank_dir / f"{b}.json"),
+                          None if remote else str(cache_dir), getattr(p, "seed", None),
+                          save_config=False)
+                  for b, p in bank_todo.items()}
     handles: dict[str, Any] = {}
 
     def run_task(k: str) -> Task | None:

@@ -22,13 +22,17 @@ Instead a small CNN is trained, seeded, on the real training data; its penultima
 from __future__ import annotations
 
 import hashlib
+import io
+import warnings
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from qaug._io import _atomic_write_bytes
 from qaug._seed import make_generator
 from qaug.models._init import make_conv2d, make_linear
 
@@ -192,13 +196,34 @@ class FeatureExtractor:
         net.eval()
         for p in net.parameters():
             p.requires_grad_(False)
-        self.net = net
+        self.net, self.feature_dim = net, feature_dim
         with torch.no_grad():
             f = net.body(real_x).double()
             # One overall scale, not per-unit stds: a unit nearly constant on real data must not
             # be amplified.
             self._mean, self._scale = f.mean(0), float(f.var(0).mean().sqrt().clamp_min(1e-12))
             self.train_accuracy = float((net.head(net.body(x)).argmax(1) == y).double().mean())
+
+    def state(self) -> dict:
+        """What :meth:`from_state` rebuilds the trained extractor from (tensors and numbers)."""
+        return {"net": self.net.state_dict(), "mean": self._mean, "scale": self._scale,
+                "train_accuracy": self.train_accuracy, "image_size": self.image_size,
+                "n_classes": self.n_classes, "feature_dim": self.feature_dim}
+
+    @classmethod
+    def from_state(cls, state: dict) -> FeatureExtractor:
+        """The extractor :meth:`state` described, without training (exactly the same weights)."""
+        self = cls.__new__(cls)
+        self.image_size, self.n_classes = int(state["image_size"]), int(state["n_classes"])
+        self.feature_dim = int(state["feature_dim"])
+        net = _FeatureNet(self.n_classes + 1, self.feature_dim, torch.Generator().manual_seed(0))
+        net.load_state_dict(state["net"])
+        net.eval()
+        for p in net.parameters():
+            p.requires_grad_(False)
+        self.net, self._mean, self._scale = net, state["mean"], float(state["scale"])
+        self.train_accuracy = float(state["train_accuracy"])
+        return self
 
     @torch.no_grad()
     def features(self, x: torch.Tensor) -> torch.Tensor:
@@ -216,13 +241,17 @@ _SHARED_MAX = 8
 
 
 def shared_feature_extractor(
-    real_x: torch.Tensor, real_y: torch.Tensor, *, seed: int, epochs: int = 40
+    real_x: torch.Tensor, real_y: torch.Tensor, *, seed: int, epochs: int = 40,
+    cache_dir: str | Path | None = None,
 ) -> FeatureExtractor:
-    """A ``FeatureExtractor`` trained once per process for the same data, seed and epochs.
+    """A ``FeatureExtractor`` trained once for the same data, seed and epochs.
 
     Training is deterministic, so reusing it is exact: the generator banks of one seed (qgan,
     gan, dcgan, ...) share one extractor instead of each training its own. The last
-    ``_SHARED_MAX`` extractors are kept.
+    ``_SHARED_MAX`` extractors are kept in this process; with ``cache_dir`` the extractor is
+    also kept in ``<cache_dir>/extractors/`` and loaded from there by later processes (a
+    sweep's workers), bit for bit the weights training would give. A cache file that does
+    not load or describes other data is retrained and replaced (it is derived data).
     """
     x, y = _check_xy(real_x, real_y)
     digest = hashlib.sha256(x.numpy().tobytes() + y.numpy().tobytes()).hexdigest()
@@ -230,8 +259,36 @@ def shared_feature_extractor(
     if key not in _SHARED:
         if len(_SHARED) >= _SHARED_MAX:
             _SHARED.pop(next(iter(_SHARED)))
-        _SHARED[key] = FeatureExtractor(x, y, seed=seed, epochs=epochs)
+        path = None if cache_dir is None else _extractor_path(cache_dir, key)
+        extractor = None if path is None else _load_extractor(path, key)
+        if extractor is None:
+            extractor = FeatureExtractor(x, y, seed=seed, epochs=epochs)
+            if path is not None:
+                buffer = io.BytesIO()
+                torch.save({"key": repr(key), **extractor.state()}, buffer)
+                _atomic_write_bytes(path, buffer.getvalue())
+        _SHARED[key] = extractor
     return _SHARED[key]
+
+
+def _extractor_path(cache_dir: str | Path, key: tuple) -> Path:
+    name = hashlib.sha256(repr(key).encode()).hexdigest()[:20]
+    return Path(cache_dir) / "extractors" / f"{name}.pt"
+
+
+def _load_extractor(path: Path, key: tuple) -> FeatureExtractor | None:
+    """The cached extractor at ``path`` if it is one for ``key``; None to train it."""
+    if not path.is_file():
+        return None
+    try:  # weights_only: tensors and plain values, never code from the file
+        state = torch.load(io.BytesIO(path.read_bytes()), weights_only=True)
+        if state.get("key") != repr(key):
+            raise ValueError("it was trained on other data or settings")
+        return FeatureExtractor.from_state(state)
+    except Exception as e:  # noqa: BLE001 - a bad cache file is retrained, never trusted
+        warnings.warn(f"cached quality extractor {str(path)!r} not used ({type(e).__name__}: "
+                      f"{e}); training it again", UserWarning, stacklevel=3)
+        return None
 
 
 def _check_xy(x, y) -> tuple[torch.Tensor, torch.Tensor]:

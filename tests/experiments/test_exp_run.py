@@ -59,3 +59,19 @@ def test_rebalance_tops_every_class_up_to_the_largest():
         assert m["samples"]["by_source"][source] == {"2": 6}
     balanced = run_experiment(tiny("augment.method=rebalance", "classifier.name=cnn"))
     assert sum(balanced["samples"]["added"].values()) == 0
+
+
+def test_a_seeds_banks_share_one_cached_quality_extractor_bit_for_bit(tmp_path):
+    from qaug._io import read_json
+    from qaug.experiments import load_sweep_config, obtain_bank, reproduce
+
+    sweep = load_sweep_config("demo", dry_run_overrides(), seeds=[0], methods=("qgan", "gan"),
+                              classifiers=("cnn",))
+    summary, _ = reproduce(sweep, tmp_path / "s", jobs=2, progress=False)  # two worker processes
+    assert summary.n_banks_trained == 2 and not summary.failed
+    assert len(list((tmp_path / "s" / "cache" / "extractors").iterdir())) == 1
+    cfg = sweep.expand()[0][1]
+    for kind in ("qgan", "gan"):  # the same numbers as a bank trained here without any cache
+        (folder,) = (tmp_path / "s" / "cache" / "banks").glob(f"{kind}-*")
+        _, fresh = obtain_bank(cfg, kind, None)
+        assert read_json(folder / "summary.json")["final_quality"] == fresh["final_quality"]

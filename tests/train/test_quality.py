@@ -159,3 +159,34 @@ def test_shared_feature_extractor_is_reused_and_exact():
     assert shared_feature_extractor(x, y, seed=4, epochs=1) is not a
     fresh = FeatureExtractor(x, y, seed=3, epochs=1)
     assert torch.equal(a.features(x), fresh.features(x))
+
+
+def test_shared_feature_extractor_cache_on_disk_is_exact_and_checked(tmp_path, monkeypatch):
+    from qaug.train import FeatureExtractor, shared_feature_extractor
+    from qaug.train import _quality
+
+    g = torch.Generator().manual_seed(6)
+    x, y = torch.rand(20, 1, 8, 8, generator=g), torch.arange(20) % 2
+    fresh = FeatureExtractor(x, y, seed=3, epochs=2)
+    monkeypatch.setattr(_quality, "_SHARED", {})
+    shared_feature_extractor(x, y, seed=3, epochs=2, cache_dir=tmp_path)
+    (path,) = (tmp_path / "extractors").iterdir()
+    monkeypatch.setattr(_quality, "_SHARED", {})  # a new process: loads the file
+    monkeypatch.setattr(_quality.FeatureExtractor, "__init__", None)  # training would fail
+    loaded = shared_feature_extractor(x, y, seed=3, epochs=2, cache_dir=tmp_path)
+    probe = torch.rand(7, 1, 8, 8, generator=g)
+    assert torch.equal(loaded.features(probe), fresh.features(probe))
+    assert torch.equal(loaded.predict_proba(probe), fresh.predict_proba(probe))
+    assert loaded.train_accuracy == fresh.train_accuracy
+    monkeypatch.undo()
+    path.write_bytes(path.read_bytes()[:100])  # truncated: retrained (with a warning), replaced
+    monkeypatch.setattr(_quality, "_SHARED", {})
+    with pytest.warns(UserWarning, match="not used"):
+        again = shared_feature_extractor(x, y, seed=3, epochs=2, cache_dir=tmp_path)
+    assert torch.equal(again.features(probe), fresh.features(probe))
+    monkeypatch.setattr(_quality, "_SHARED", {})
+    shared_feature_extractor(x, y, seed=3, epochs=2, cache_dir=tmp_path)  # the rewritten file loads
+    other = _quality._extractor_path(tmp_path, ("0" * 64, (20, 1, 8, 8), 3, 2))
+    other.write_bytes(path.read_bytes())  # a file under another key's name: not trusted
+    with pytest.warns(UserWarning, match="other data"):
+        assert _quality._load_extractor(other, ("0" * 64, (20, 1, 8, 8), 3, 2)) is None
