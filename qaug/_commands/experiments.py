@@ -116,8 +116,9 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser(
         "demo", help="small end-to-end run of the main job (measured: 41 s wall on 2 "
-                       "idle cores, 53 s the first time after installing while the circuit "
-                       "kernels compile; it prints its wall time when done)",
+                       "idle AMD EPYC cores, 86 s on a slower 2-core Intel Xeon; about 10 s "
+                       "more the first time after installing while the circuit kernels "
+                       "compile; it prints its wall time when done)",
         description="Run the demo preset (5 seeds, hqcnn and cnn, methods none / traditional / "
                     "qgan / qgan_customized on digits 0/1/2 with a data-scarce class 2) and "
                     "write the same report as qaug reproduce.")
