@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 
 from qaug._config import config_to_dict
 from qaug._io import clear_outputs, read_json, run_info, write_json
-from qaug._outputs import is_bookkeeping, open_session
+from qaug._outputs import is_bookkeeping, open_session, record
 from qaug.experiments._banks import bank_problem
 from qaug.experiments._executor import Executor, LocalExecutor
 from qaug.experiments._tasks import Task, execute_task, read_bank_files, store_result, task_of
@@ -207,6 +207,8 @@ def run_sweep(
             if bank_tasks.get(task.key) is task:
                 if ok:
                     summary.n_banks_trained += 1
+                    for f in sorted((cache_dir / "extractors").glob("*.pt")):  # workers wrote
+                        record(f)  # them: listed, so --overwrite deletes them with the banks
                 else:
                     summary.failed_banks[status["key"]] = status["error"]
             elif ok:

@@ -237,6 +237,9 @@ class FeatureExtractor:
 
 
 _SHARED: dict[tuple, FeatureExtractor] = {}
+# Part of the cache key: bump it when FeatureExtractor's training changes, so files cached by
+# older code are not loaded.
+_EXTRACTOR_FORMAT = 1
 _SHARED_MAX = 8
 
 
@@ -255,7 +258,7 @@ def shared_feature_extractor(
     """
     x, y = _check_xy(real_x, real_y)
     digest = hashlib.sha256(x.numpy().tobytes() + y.numpy().tobytes()).hexdigest()
-    key = (digest, tuple(x.shape), int(seed), int(epochs))
+    key = (digest, tuple(x.shape), int(seed), int(epochs), _EXTRACTOR_FORMAT)
     if key not in _SHARED:
         if len(_SHARED) >= _SHARED_MAX:
             _SHARED.pop(next(iter(_SHARED)))

@@ -63,13 +63,15 @@ def test_rebalance_tops_every_class_up_to_the_largest():
 
 def test_a_seeds_banks_share_one_cached_quality_extractor_bit_for_bit(tmp_path):
     from qaug._io import read_json
+    from qaug._outputs import recorded
     from qaug.experiments import load_sweep_config, obtain_bank, reproduce
 
     sweep = load_sweep_config("demo", dry_run_overrides(), seeds=[0], methods=("qgan", "gan"),
                               classifiers=("cnn",))
     summary, _ = reproduce(sweep, tmp_path / "s", jobs=2, progress=False)  # two worker processes
     assert summary.n_banks_trained == 2 and not summary.failed
-    assert len(list((tmp_path / "s" / "cache" / "extractors").iterdir())) == 1
+    (extractor,) = (tmp_path / "s" / "cache" / "extractors").iterdir()
+    assert "cache/extractors/" + extractor.name in recorded(tmp_path / "s")  # --overwrite clears it
     cfg = sweep.expand()[0][1]
     for kind in ("qgan", "gan"):  # the same numbers as a bank trained here without any cache
         (folder,) = (tmp_path / "s" / "cache" / "banks").glob(f"{kind}-*")

@@ -162,8 +162,7 @@ def test_shared_feature_extractor_is_reused_and_exact():
 
 
 def test_shared_feature_extractor_cache_on_disk_is_exact_and_checked(tmp_path, monkeypatch):
-    from qaug.train import FeatureExtractor, shared_feature_extractor
-    from qaug.train import _quality
+    from qaug.train import FeatureExtractor, _quality, shared_feature_extractor
 
     g = torch.Generator().manual_seed(6)
     x, y = torch.rand(20, 1, 8, 8, generator=g), torch.arange(20) % 2
@@ -186,7 +185,8 @@ def test_shared_feature_extractor_cache_on_disk_is_exact_and_checked(tmp_path, m
     assert torch.equal(again.features(probe), fresh.features(probe))
     monkeypatch.setattr(_quality, "_SHARED", {})
     shared_feature_extractor(x, y, seed=3, epochs=2, cache_dir=tmp_path)  # the rewritten file loads
-    other = _quality._extractor_path(tmp_path, ("0" * 64, (20, 1, 8, 8), 3, 2))
+    key = ("0" * 64, (20, 1, 8, 8), 3, 2, _quality._EXTRACTOR_FORMAT)
+    other = _quality._extractor_path(tmp_path, key)
     other.write_bytes(path.read_bytes())  # a file under another key's name: not trusted
     with pytest.warns(UserWarning, match="other data"):
-        assert _quality._load_extractor(other, ("0" * 64, (20, 1, 8, 8), 3, 2)) is None
+        assert _quality._load_extractor(other, key) is None
