@@ -75,7 +75,8 @@ def median_times(steps: dict, repeats: int, warmup: int = 2, budget_s: float = 2
     right after another library's call has flushed the caches. Stops early (at least 3 rounds)
     once ``budget_s`` is spent. Returns ``{name: median}`` and ``{name + "_min": fastest
     round}`` (seconds per call): on a loaded machine the fastest round is the closer estimate
-    of the idle time. The garbage collector is off while timing (as in ``timeit``) and runs between rounds.
+    of the idle time. The garbage collector is off while timing (as in ``timeit``) and runs
+    between rounds.
     """
     gc.collect()  # as timeit does: no collection of earlier cells' garbage inside a timed block
     gc.disable()

@@ -194,8 +194,8 @@ class _Circuit(torch.autograd.Function):
         inputs, weights = ctx.saved_tensors
         _, numpy_backward, autograd_path = _CIRCUITS[ctx.name]
         if torch.is_grad_enabled():  # create_graph=True: differentiate the autograd path
-            grads = _autograd_grads(lambda a, b: autograd_path(a, b, ctx.option), ctx.saved_tensors,
-                                   ctx.needs_input_grad, grad)
+            grads = _autograd_grads(lambda a, b: autograd_path(a, b, ctx.option),
+                                   (inputs, weights), ctx.needs_input_grad, grad)
             return (*grads, None, None)
         need = ctx.needs_input_grad[0]
         x = _np(inputs)

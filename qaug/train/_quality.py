@@ -22,7 +22,6 @@ Instead a small CNN is trained, seeded, on the real training data; its penultima
 from __future__ import annotations
 
 import hashlib
-import io
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -32,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from qaug._io import _atomic_write_bytes
+from qaug._io import load_checkpoint, save_checkpoint
 from qaug._seed import make_generator
 from qaug.models._init import make_conv2d, make_linear
 
@@ -142,6 +141,14 @@ class _FeatureNet(nn.Module):
         self.head = make_linear(feature_dim, n_classes, g)
 
 
+def _frozen(net: nn.Module) -> nn.Module:
+    """``net`` in eval mode with every parameter's gradient off."""
+    net.eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
+
+
 class FeatureExtractor:
     """A small CNN trained (seeded, Adam, cross-entropy) on the real training data.
 
@@ -193,10 +200,7 @@ class FeatureExtractor:
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-        net.eval()
-        for p in net.parameters():
-            p.requires_grad_(False)
-        self.net, self.feature_dim = net, feature_dim
+        self.net, self.feature_dim = _frozen(net), feature_dim
         with torch.no_grad():
             f = net.body(real_x).double()
             # One overall scale, not per-unit stds: a unit nearly constant on real data must not
@@ -218,10 +222,7 @@ class FeatureExtractor:
         self.feature_dim = int(state["feature_dim"])
         net = _FeatureNet(self.n_classes + 1, self.feature_dim, torch.Generator().manual_seed(0))
         net.load_state_dict(state["net"])
-        net.eval()
-        for p in net.parameters():
-            p.requires_grad_(False)
-        self.net, self._mean, self._scale = net, state["mean"], float(state["scale"])
+        self.net, self._mean, self._scale = _frozen(net), state["mean"], float(state["scale"])
         self.train_accuracy = float(state["train_accuracy"])
         return self
 
@@ -240,6 +241,7 @@ _SHARED: dict[tuple, FeatureExtractor] = {}
 # Part of the cache key: bump it when FeatureExtractor's training changes, so files cached by
 # older code are not loaded.
 _EXTRACTOR_FORMAT = 1
+_EXTRACTOR_KIND = "quality_extractor"
 _SHARED_MAX = 8
 
 
@@ -267,9 +269,8 @@ def shared_feature_extractor(
         if extractor is None:
             extractor = FeatureExtractor(x, y, seed=seed, epochs=epochs)
             if path is not None:
-                buffer = io.BytesIO()
-                torch.save({"key": repr(key), **extractor.state()}, buffer)
-                _atomic_write_bytes(path, buffer.getvalue())
+                save_checkpoint(path, {"kind": _EXTRACTOR_KIND, "config": {"key": repr(key)},
+                                       **extractor.state()})
         _SHARED[key] = extractor
     return _SHARED[key]
 
@@ -283,9 +284,9 @@ def _load_extractor(path: Path, key: tuple) -> FeatureExtractor | None:
     """The cached extractor at ``path`` if it is one for ``key``; None to train it."""
     if not path.is_file():
         return None
-    try:  # weights_only: tensors and plain values, never code from the file
-        state = torch.load(io.BytesIO(path.read_bytes()), weights_only=True)
-        if state.get("key") != repr(key):
+    try:  # load_checkpoint: tensors and plain values only, never code from the file
+        state = load_checkpoint(path, _EXTRACTOR_KIND)
+        if state.get("config") != {"key": repr(key)}:
             raise ValueError("it was trained on other data or settings")
         return FeatureExtractor.from_state(state)
     except Exception as e:  # noqa: BLE001 - a bad cache file is retrained, never trusted
