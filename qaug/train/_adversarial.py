@@ -63,7 +63,7 @@ from qaug.train._adversarial_losses import (
     selection_score,
 )
 from qaug.train._callbacks import check_callbacks, run_callbacks
-from qaug.train._kernels import adam, small_kernels
+from qaug.train._kernels import LeanSGD, adam, small_kernels
 
 __all__ = [
     "AdversarialConfig",
@@ -83,7 +83,7 @@ N_SNAPSHOT = 16
 def _make_optimizer(params, cfg: AdversarialConfig, lr: float, image_side: int) -> torch.optim.Optimizer:
     params = [p for p in params if p.requires_grad]  # frozen parts (a fitted decoder) stay put
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=lr)
+        return LeanSGD(params, lr=lr)
     return adam(params, image_side, cfg.device, lr=lr, betas=tuple(cfg.betas))
 
 
