@@ -42,6 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             f"'qaug {args.command}' takes no --section.key=value overrides; got {overrides}."
         )
+    if (getattr(args, "jobs", 1) > 1 and getattr(args, "executor", None) == "local"
+            and not getattr(args, "print_config", False)):
+        # Local sweep workers fork from a server that imports qaug once; started now, it
+        # imports while this process does (qaug.experiments._executor.DEFAULT_CONTEXT).
+        from qaug._process import start_fork_server
+
+        start_fork_server()
     if not hasattr(args, "threads"):
         # These circuits and networks are too small to gain from more threads, and on a busy
         # machine extra threads slow them down many times over (commands with --threads set it).

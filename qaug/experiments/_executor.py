@@ -20,9 +20,12 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Executor", "LocalExecutor", "MP_CONTEXTS", "TaskLost", "Shared"]
+__all__ = ["Executor", "LocalExecutor", "MP_CONTEXTS", "DEFAULT_CONTEXT", "TaskLost", "Shared"]
 
 MP_CONTEXTS = ("spawn", "forkserver")
+# forkserver where the platform has it (Linux, macOS): workers fork from a server that has
+# imported qaug once (qaug._process.start_fork_server) instead of each importing it.
+DEFAULT_CONTEXT = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 @runtime_checkable
@@ -53,13 +56,16 @@ class Shared:
         return self.value
 
 
-def _init_worker(parent_pid: int | None = None) -> None:
-    # A worker ends with the driver (even a kill -9 of it): see qaug._process.die_with_parent.
-    from qaug._process import die_with_parent
+def _init_worker(driver_pid: int | None = None) -> None:
+    # A worker ends with the driver (even a kill -9 of it): see qaug._process.
+    from qaug._process import die_with_parent, die_with_process
 
-    # spawn: the driver is the parent; forkserver: the fork server is, and it ends with the
-    # driver (it exits when its pipe from the driver closes).
-    die_with_parent(parent_pid if parent_pid is not None else os.getppid())
+    parent = os.getppid()
+    die_with_parent(parent)  # spawn: the driver; forkserver: the fork server
+    if driver_pid is not None and driver_pid != parent:
+        # Forked from the fork server, which lives on while a worker holds its pipe: watch
+        # the driver itself.
+        die_with_process(driver_pid)
     # Several workers share few cores: one torch thread each avoids oversubscription, which
     # at these small tensor sizes costs more than it gains.
     import torch
@@ -71,8 +77,11 @@ def _init_worker(parent_pid: int | None = None) -> None:
 class LocalExecutor:
     """Run tasks in this process (``jobs=1``) or in a local pool of ``jobs`` processes.
 
-    Workers start with the ``spawn`` (default) or ``forkserver`` context, never ``fork``: a
-    forked child inherits torch's thread pools and locks, which can deadlock. Workers end
+    Workers start with the ``forkserver`` (default where available) or ``spawn`` context,
+    never ``fork``: a child forked from the driver inherits torch's thread pools and locks,
+    which can deadlock. The fork server is a fresh single-threaded process that has imported
+    qaug and loaded the compiled circuits once (``qaug._process.start_fork_server``), so a
+    worker starts in milliseconds instead of importing everything again. Workers end
     with the driver, even when it is killed with ``kill -9`` (``qaug._process.die_with_parent``:
     ``prctl(PR_SET_PDEATHSIG)`` on Linux, a parent-pid watchdog thread elsewhere).
 
@@ -85,7 +94,7 @@ class LocalExecutor:
         [1, 2]
     """
 
-    def __init__(self, jobs: int = 1, *, context: str = "spawn") -> None:
+    def __init__(self, jobs: int = 1, *, context: str = DEFAULT_CONTEXT) -> None:
         if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
             raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}. Use --jobs 1 or more.")
         if context not in MP_CONTEXTS:
@@ -111,9 +120,12 @@ class LocalExecutor:
             # One pool for every map call: each worker pays the imports and the first data
             # load (a few seconds) once per sweep, not once per phase.
             ctx = multiprocessing.get_context(self.context)
+            if self.context == "forkserver":
+                from qaug._process import start_fork_server
+
+                start_fork_server()  # no-op when the CLI started it already
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=ctx, initializer=_init_worker,
-                                             initargs=(os.getpid() if self.context == "spawn"
-                                                       else None,))
+                                             initargs=(os.getpid(),))
         # Submit in the given order (the sweep puts the longest tasks first).
         pending = {self._pool.submit(fn, item) for item in items}
         try:

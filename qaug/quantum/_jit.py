@@ -441,3 +441,21 @@ def vqc_jit(x: torch.Tensor, weights: torch.Tensor, reupload: bool) -> torch.Ten
 def patch_jit(z: torch.Tensor, weights: torch.Tensor, n_ancillas: int) -> torch.Tensor:
     """Patches of all sub-generators (as ``patch_generator_patches``), compiled path."""
     return _Patch.apply(z, weights, int(n_ancillas))
+
+
+def warm_up() -> None:
+    """Load (or, on a cold cache, compile) the float32 kernels, forward and backward.
+
+    For processes that fork workers (``qaug.experiments._preload``): the children inherit the
+    loaded code instead of each reading numba's cache (about 0.5 s) or compiling (~15 s).
+    Nothing here draws random numbers; the results of later calls do not depend on it.
+    """
+    if not JIT_ENABLED:
+        return
+    with torch.enable_grad():
+        x = torch.zeros(2, 4, requires_grad=True)  # (batch, n_qubits)
+        w = torch.zeros(2, 4, 2, requires_grad=True)  # (layers, n_qubits, RY/RZ)
+        vqc_jit(x, w, False).sum().backward()
+        z = torch.zeros(2, 5, requires_grad=True)  # (batch, n_qubits)
+        g = torch.zeros(2, 2, 5, requires_grad=True)  # (generators, depth, n_qubits)
+        patch_jit(z, g, 1).sum().backward()

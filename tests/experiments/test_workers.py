@@ -39,6 +39,18 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def _workers(driver: int) -> set[int]:
+    """Worker processes of a driver: spawned children, or children of its fork server."""
+    out = set()
+    for p in _children(driver):
+        line = _cmdline(p)
+        if "spawn_main" in line:
+            out.add(p)
+        elif "forkserver" in line:
+            out |= {p} | _children(p)  # the server ends with the driver as well
+    return out
+
+
 def test_kill_9_of_reproduce_jobs_2_leaves_no_worker(tmp_path):
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
@@ -50,12 +62,12 @@ def test_kill_9_of_reproduce_jobs_2_leaves_no_worker(tmp_path):
     try:
         deadline = time.time() + 300
         while time.time() < deadline and driver.poll() is None:
-            workers = {p for p in _children(driver.pid) if "spawn_main" in _cmdline(p)}
+            workers = _workers(driver.pid)
             # a bank written by the driver: the workers are past their start-up, doing tasks
-            if len(workers) == 2 and list((tmp_path / "s").glob("cache/banks/*/summary.json")):
+            if len(workers) >= 2 and list((tmp_path / "s").glob("cache/banks/*/summary.json")):
                 break
             time.sleep(0.2)
-        assert driver.poll() is None and len(workers) == 2, "the sweep never had 2 workers"
+        assert driver.poll() is None and len(workers) >= 2, "the sweep never had 2 workers"
         os.kill(driver.pid, signal.SIGKILL)
         driver.wait()
         deadline = time.time() + 120  # generous: the machine may be busy
@@ -80,3 +92,26 @@ def test_die_with_parent_exits_when_the_parent_is_already_gone():
     assert out.stdout.split() == ["prctl" if sys.platform.startswith("linux") else "watchdog"]
     assert out.returncode == 1
     assert die_with_parent  # imported for the docs
+
+
+def test_die_with_process_ends_a_process_when_a_non_parent_ends():
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    code = ("import sys, time; from qaug._process import die_with_process; "
+            f"print(die_with_process({other.pid}, poll_s=0.1), flush=True); time.sleep(60)")
+    watcher = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                               text=True)
+    try:
+        how = watcher.stdout.readline().strip()
+        assert how in ("pidfd", "watchdog")
+        assert watcher.poll() is None  # alive while the watched process is
+        other.kill()
+        other.wait()
+        assert watcher.wait(timeout=30) == 1
+    finally:
+        for p in (other, watcher):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        watcher.stdout.close()
