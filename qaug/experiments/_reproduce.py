@@ -20,7 +20,11 @@ __all__ = ["reproduce", "peak_rss_mb"]
 
 
 def peak_rss_mb() -> float:
-    """Largest resident set size (MB) of this process and of any finished child process."""
+    """Largest resident set size (MB) of this process and of any finished (reaped) child.
+
+    Workers of a running pool are neither: each task reports its own process's peak
+    (``SweepSummary.worker_peak_rss_mb``), and the sweep records the larger of the two.
+    """
     scale = 1 / 1024 if sys.platform != "darwin" else 1 / 1024**2  # KB on Linux, bytes on macOS
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -74,7 +78,8 @@ def _run_and_report(sweep, out, start, executor, progress, run_fn):
     info = run_info()
     meta = read_json(out / "sweep.json")
     meta["last_run"] = {
-        "wall_s": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb(),
+        "wall_s": time.perf_counter() - start,
+        "peak_rss_mb": max(peak_rss_mb(), summary.worker_peak_rss_mb),
         "jobs": getattr(executor, "jobs", None), "n_done": summary.n_done,
         "n_cached": summary.n_cached, "n_failed": len(summary.failed),
         "n_banks_trained": summary.n_banks_trained, "seeds_run": list(sweep.seeds),

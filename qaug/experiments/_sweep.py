@@ -60,6 +60,7 @@ class SweepSummary:
     failed_banks: dict[str, str] = field(default_factory=dict)
     corrupt_banks: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    worker_peak_rss_mb: float = 0.0  # largest max RSS a task's process reported
 
 
 def open_sweep_folder(out_dir: str | Path, identity: dict, overwrite: bool = False) -> Path:
@@ -204,6 +205,8 @@ def run_sweep(
             task = task_of(status, tasks)
             status = store_result(task, status, bank_dir)
             ok = status["status"] == "ok"
+            summary.worker_peak_rss_mb = max(summary.worker_peak_rss_mb,
+                                             status.get("peak_rss_mb") or 0.0)
             if bank_tasks.get(task.key) is task:
                 if ok:
                     summary.n_banks_trained += 1

@@ -65,9 +65,10 @@ def execute_task(task: Task) -> dict:
                            "traceback": traceback.format_exc(),
                            "wall_s": time.perf_counter() - started,
                            "run_info": run_info(task.seed)}}
+    peak = own_peak_rss_mb()  # the driver cannot see a worker's memory (not its child)
     if not task.save_config:  # a bank: its files, written by the driver into its folder
-        return {"key": task.key, "status": "ok", "files": result}
-    return {"key": task.key, "status": "ok",
+        return {"key": task.key, "status": "ok", "files": result, "peak_rss_mb": peak}
+    return {"key": task.key, "status": "ok", "peak_rss_mb": peak,
             "record": {"key": task.key, "status": "ok", "config": cfg, "metrics": result,
                        "wall_s": time.perf_counter() - started,
                        "run_info": run_info(task.seed)}}
@@ -95,6 +96,14 @@ def store_result(task: Task, status: dict | TaskLost, bank_dir: Path) -> dict:
         write_json(path, status["record"])
     err_path.unlink(missing_ok=True)
     return status
+
+
+def own_peak_rss_mb() -> float:
+    """Largest resident set size (MB) of this process so far."""
+    import resource
+
+    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 1024**2  # KB on Linux, bytes on macOS
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
 def task_of(status: dict | TaskLost, tasks: dict[str, Task]) -> Task:

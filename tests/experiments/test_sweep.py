@@ -203,3 +203,24 @@ def test_runs_without_banks_start_beside_the_banks(tmp_path):
     assert (s.n_banks_trained, s.n_done, s.failed) == (2, 4, {})
     # banks first, then the bank-free runs, in one batch (no idle worker); then the others
     assert ex.calls == [["b0", "b1", "k002", "k004"], ["k001", "k003"]]
+
+
+def big_run(cfg: Fake, cache_dir=None) -> dict:
+    """Touches cfg.value MB in the worker, so its peak memory is known."""
+    block = bytearray(cfg.value << 20)
+    block[::4096] = b"x" * len(block[::4096])
+    return {"n": len(block)}
+
+
+@pytest.mark.parametrize("context", ["forkserver", "spawn"])
+def test_the_summary_sees_the_workers_peak_memory(tmp_path, context):
+    import multiprocessing
+
+    if context not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {context} here")
+    out = open_sweep_folder(tmp_path / "s", IDENT)
+    with LocalExecutor(2, context=context) as ex:
+        s = run_sweep([Fake(0, 400), Fake(1, 10)], out, run_fn=big_run, key_fn=key_of,
+                      executor=ex, progress=False)
+    assert s.n_done == 2
+    assert s.worker_peak_rss_mb >= 400  # the driver itself never held those 400 MB
