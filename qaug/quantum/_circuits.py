@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 
 from ._adjoint import ADJOINT_MAX_QUBITS, adjoint_fits, patch_adjoint, vqc_adjoint
+from ._chain import chain_fits, vqc_chain
 from ._checks import check_n_qubits
 from ._compact import patch_compact, vqc_compact
 from ._fused import (
@@ -96,7 +97,9 @@ def vqc_expvals(
     repeated before every layer (data re-uploading); with one layer both are the same.
     ``fused``: build each layer as one matrix (``_compact``; default up to
     ``VQC_FUSE_MAX_QUBITS``, ``REUPLOAD_FUSE_MAX_QUBITS`` when re-uploading: then one matrix
-    per sample) or apply the layers wire by wire to the states.
+    per sample) or apply the layers wire by wire to the states. ``fused=None`` picks the
+    fastest exact path: compiled loops (``_jit``) at small sizes, the parity chain
+    (``_chain``) for two layers from 9 wires, numpy state vectors (``_statevec``) from 6.
     """
     n, n_layers = _check_vqc_args(x, weights)
     if x.dtype != weights.dtype:  # mixed float32/float64: compute in the wider type
@@ -105,6 +108,8 @@ def vqc_expvals(
     rdtype = x.dtype
     if fused is None and jit_vqc_fits(n, n_layers, len(x), x, weights):  # small: compiled loops
         return vqc_jit(x, weights, reupload)
+    if fused is None and len(x) and chain_fits(n, n_layers, x, weights):  # 2 layers, 9+ wires
+        return vqc_chain(x, weights, reupload)
     if fused is None and len(x) and statevec_fits(n, x, weights):  # from 6 qubits on
         return vqc_statevec(x, weights, reupload)
     limit = REUPLOAD_FUSE_MAX_QUBITS if reupload else VQC_FUSE_MAX_QUBITS

@@ -151,7 +151,7 @@ def _grads(fn, params, coeff):
     return out.detach(), [p.grad for p in params]
 
 
-@pytest.mark.parametrize(("n", "n_layers"), [(1, 1), (2, 2), (3, 2), (4, 1)])
+@pytest.mark.parametrize(("n", "n_layers"), [(1, 1), (2, 2), (3, 2), (4, 1), (9, 2)])
 @pytest.mark.parametrize("reupload", [False, True])
 def test_vqc_matches_pennylane(n, n_layers, reupload):
     qml = pytest.importorskip("pennylane")
