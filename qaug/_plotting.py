@@ -124,13 +124,14 @@ def samples_figure(bank: dict, path: Path) -> Path:
     rows = [(f"real {c}", real[c]) for c in classes if c in real] + [
         (f"{bank['kind']} {c}", bank["samples"][c]) for c in classes]
     fig = new_figure((n * 0.8 + 1, len(rows) * 0.8 + 0.4))
-    for i, (label, imgs) in enumerate(rows):
-        for j, img in enumerate(imgs[:n]):
-            ax = fig.add_subplot(len(rows), n, i * n + j + 1)
-            ax.imshow(np.asarray(img), cmap="gray", vmin=0, vmax=1)
-            _no_ticks(ax)
-            if j == 0:
-                ax.set_ylabel(label, fontsize=7)
+    for i, (label, imgs) in enumerate(rows):  # one axes per row: the images side by side
+        tiles = [np.asarray(img, dtype=np.float32) for img in imgs[:n]]
+        gap = np.ones((tiles[0].shape[0], max(1, tiles[0].shape[1] // 8)), np.float32)
+        strip = np.concatenate([part for t in tiles for part in (t, gap)][:-1], axis=1)
+        ax = fig.add_subplot(len(rows), 1, i + 1)
+        ax.imshow(strip, cmap="gray", vmin=0, vmax=1)
+        _no_ticks(ax)
+        ax.set_ylabel(label, fontsize=7)
     fig.suptitle(f"{bank['kind']} samples (seed {bank['seed']})", fontsize=9)
     fig.savefig(path, dpi=100)
     return path
