@@ -116,7 +116,7 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser(
         "demo", help="small end-to-end run of the main job (measured: 41 s wall on 2 "
-                       "idle AMD EPYC cores, 64 s on a slower 2-core Intel Xeon; 10-17 s "
+                       "idle AMD EPYC cores, 62 s on a slower 2-core Intel Xeon; 10-17 s "
                        "more the first time after installing while the circuit kernels "
                        "compile; it prints its wall time when done)",
         description="Run the demo preset (5 seeds, hqcnn and cnn, methods none / traditional / "
