@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import resource
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from qaug.experiments._executor import Executor, LocalExecutor
 from qaug.experiments._report import write_report
 from qaug.experiments._run import bank_requests, estimated_cost, run_experiment
 from qaug.experiments._sweep import SweepSummary, open_sweep_folder, run_sweep
+from qaug.experiments._tasks import own_peak_rss_mb
 
 __all__ = ["reproduce", "peak_rss_mb"]
 
@@ -25,10 +24,7 @@ def peak_rss_mb() -> float:
     Workers of a running pool are neither: each task reports its own process's peak
     (``SweepSummary.worker_peak_rss_mb``), and the sweep records the larger of the two.
     """
-    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 1024**2  # KB on Linux, bytes on macOS
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, kids) * scale
+    return max(own_peak_rss_mb(), own_peak_rss_mb(children=True))
 
 
 def reproduce(

@@ -98,12 +98,13 @@ def store_result(task: Task, status: dict | TaskLost, bank_dir: Path) -> dict:
     return status
 
 
-def own_peak_rss_mb() -> float:
-    """Largest resident set size (MB) of this process so far."""
+def own_peak_rss_mb(children: bool = False) -> float:
+    """Largest resident set size (MB) of this process so far (``children``: of its reaped ones)."""
     import resource
 
     scale = 1 / 1024 if sys.platform != "darwin" else 1 / 1024**2  # KB on Linux, bytes on macOS
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    return resource.getrusage(who).ru_maxrss * scale
 
 
 def task_of(status: dict | TaskLost, tasks: dict[str, Task]) -> Task:

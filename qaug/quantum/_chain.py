@@ -29,6 +29,7 @@ import torch
 from . import _jit
 from ._adjoint import _autograd_grads
 from ._jit import _check_versions, _cpu_float, _njit, _np
+from ._statevec import _wirewise
 from ._tables import ring_permutation
 
 __all__ = ["CHAIN_MIN_QUBITS", "chain_fits", "vqc_chain", "ring_is_prefix_parity"]
@@ -86,20 +87,24 @@ def _chain(x, w, reupload, g, grads):
     gR = np.zeros((n, 4, 4), np.complex128)
     gW = np.zeros((n, 2, 2), np.complex128)
     gM = np.zeros((n, 2, 2))
+    trig = np.zeros((n, 5))  # per wire: cos(t/2), sin(t/2), cos t, cos s, sin s
+    phase = np.exp(1j * w[0, :, 1])  # e^(i b_q): the first RZ layer, the same for every sample
     for bi in range(B):
         for q in range(n):
             t = x[bi, q] + w[0, q, 0]
             s = w[1, q, 0] + (x[bi, q] if reupload else 0.0)
             c, sn = np.cos(t / 2), np.sin(t / 2)
-            e = np.exp(1j * w[0, q, 1])
+            e = phase[q]
+            trig[q, 0], trig[q, 1], trig[q, 2] = c, sn, np.cos(t)
+            trig[q, 3], trig[q, 4] = np.cos(s), np.sin(s)
             W[q, 0, 0] = c * c
             W[q, 1, 1] = sn * sn
             W[q, 0, 1] = c * sn * e
             W[q, 1, 0] = c * sn * np.conj(e)
-            M[q, 0, 0] = np.cos(s)
-            M[q, 1, 1] = -np.cos(s)
-            M[q, 0, 1] = -np.sin(s)
-            M[q, 1, 0] = -np.sin(s)
+            M[q, 0, 0] = trig[q, 3]
+            M[q, 1, 1] = -trig[q, 3]
+            M[q, 0, 1] = -trig[q, 4]
+            M[q, 1, 0] = -trig[q, 4]
             for a in range(4):
                 p, pp = a >> 1, a & 1
                 for b in range(4):
@@ -168,16 +173,12 @@ def _chain(x, w, reupload, g, grads):
         for ch in range(4):
             gW[0, ch >> 1, ch & 1] += gL[0, ch, ch]
         for q in range(n):
-            t = x[bi, q] + w[0, q, 0]
-            s = w[1, q, 0] + (x[bi, q] if reupload else 0.0)
-            c, sn = np.cos(t / 2), np.sin(t / 2)
-            e = np.exp(1j * w[0, q, 1])
-            ht = np.cos(t) / 2
+            c, sn, ht, cs, ss = trig[q, 0], trig[q, 1], trig[q, 2] / 2, trig[q, 3], trig[q, 4]
+            e = phase[q]
             gt = (np.conj(gW[q, 0, 0]) * (-c * sn) + np.conj(gW[q, 1, 1]) * (c * sn)
                   + np.conj(gW[q, 0, 1]) * (ht * e) + np.conj(gW[q, 1, 0]) * (ht * np.conj(e))).real
             gb = (np.conj(gW[q, 0, 1]) * (1j * c * sn * e)
                   + np.conj(gW[q, 1, 0]) * (-1j * c * sn * np.conj(e))).real
-            cs, ss = np.cos(s), np.sin(s)
             gs = gM[q, 0, 0] * -ss + gM[q, 1, 1] * ss + (gM[q, 0, 1] + gM[q, 1, 0]) * -cs
             gx[bi, q] += gt + (gs if reupload else 0.0)
             gw[0, q, 0] += gt
@@ -187,12 +188,6 @@ def _chain(x, w, reupload, g, grads):
 
 
 _chain = _njit(_chain)
-
-
-def _wirewise(x: torch.Tensor, weights: torch.Tensor, reupload: bool) -> torch.Tensor:
-    from ._circuits import vqc_expvals
-
-    return vqc_expvals(x, weights, reupload=reupload, fused=False)
 
 
 class _Chain(torch.autograd.Function):
