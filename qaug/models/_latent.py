@@ -169,7 +169,9 @@ class LatentQGANGenerator(nn.Module):
         enc = _encoder(self.code_dim, side, *self.ae_channels, generator).to(x.device)
         self.decoder.requires_grad_(True)
         params = [*enc.parameters(), *self.decoder.parameters()]
-        opt = torch.optim.Adam(params, lr=AE_LR)
+        from qaug.train._kernels import LeanAdam  # (qaug.train imports qaug.models)
+
+        opt = LeanAdam(params, lr=AE_LR)
         loss_sum = 0.0
         for _ in range(self.ae_epochs):
             order = torch.randperm(len(x), generator=generator)

@@ -19,6 +19,7 @@ sizes, so runs on larger images keep the default kernels and their results.
 from __future__ import annotations
 
 import contextlib
+import inspect
 
 import torch
 from torch.optim import optimizer as _torch_optimizer
@@ -67,15 +68,36 @@ def adam(params, image_side: int, device: torch.device | str = "cpu", **options)
 # optimizer a process builds imports torch._dynamo (~2 s), through the decorator on
 # add_param_group. The subclasses below are torch's Adam and SGD (same state_dict, same
 # checkpoints, isinstance checks pass) with the same kernels called directly: bit-identical
-# updates (tests/train/test_kernels.py compares them step by step). Whenever a hook is
-# registered, a closure is passed or a group uses an option the short path does not cover,
-# step() is torch's own.
+# updates (tests/train/test_kernels.py compares them step by step). A group with an option
+# the short path does not cover runs torch's own step function, unwrapped (no torch._dynamo
+# import, no graph break; same code, same numbers); with a hook registered, a closure, a
+# GradScaler or a differentiable group, step() is torch's, wrappers and all.
 
 
 def _torch_step(cls):
     """``cls.step`` with torch's hook wrapper (wrapped here if no instance has wrapped it yet)."""
     step = cls.step
     return step if getattr(step, "hooked", False) else torch.optim.Optimizer.profile_hook_step(step)
+
+
+def _raw_step(cls):
+    """``cls.step`` without torch's wrappers (profile hooks, ``_use_grad_for_differentiable``).
+
+    The wrapper ``_use_grad_for_differentiable`` imports torch._dynamo (~1.5 s, once per
+    process) and calls ``torch._dynamo.graph_break()`` on every step; its only other work is
+    switching grad mode to ``defaults["differentiable"]``, which :func:`_plain_step` does.
+    """
+    return inspect.unwrap(cls.step)
+
+
+def _plain_step(opt, closure):
+    """Torch's own update for a step with no closure, hooks, scaler or differentiable group."""
+    if closure is not None or _hooks_registered(opt) or _scaled(opt) or opt.defaults.get(
+        "differentiable", False
+    ) or any(g.get("differentiable", False) for g in opt.param_groups):
+        return opt._torch_step(closure)
+    with torch.no_grad():
+        return opt._raw_torch_step(None)
 
 
 def _hooks_registered(opt) -> bool:
@@ -109,12 +131,13 @@ class LeanAdam(_Lean, torch.optim.Adam):
     """``torch.optim.Adam`` whose plain fused CPU step calls ``torch._fused_adam_`` directly."""
 
     _torch_step = _torch_step(torch.optim.Adam)
+    _raw_torch_step = _raw_step(torch.optim.Adam)
 
     def step(self, closure=None):
         work = None if closure is not None or _hooks_registered(self) or _scaled(self) else (
             self._collect())
         if work is None:
-            return self._torch_step(closure)
+            return _plain_step(self, closure)
         with torch.no_grad():
             for group, params, grads, avgs, sqs, steps in work:
                 beta1, beta2 = group["betas"]
@@ -175,12 +198,13 @@ class LeanSGD(_Lean, torch.optim.SGD):
     """``torch.optim.SGD`` whose plain step (no momentum, single-tensor) is ``p.add_(g, -lr)``."""
 
     _torch_step = _torch_step(torch.optim.SGD)
+    _raw_torch_step = _raw_step(torch.optim.SGD)
 
     def step(self, closure=None):
         if closure is not None or _hooks_registered(self) or _scaled(self) or not all(
             _plain_sgd(g) for g in self.param_groups
         ):
-            return self._torch_step(closure)
+            return _plain_step(self, closure)
         with torch.no_grad():
             for group in self.param_groups:
                 lr, decay = group["lr"], group["weight_decay"]

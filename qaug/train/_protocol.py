@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from qaug._seed import child_seed, make_generator
+from qaug.train._kernels import LeanAdam
 from qaug.train._metrics import frechet_distance, mmd_rbf, ndb_jsd, precision_recall
 from qaug.train._quality import FeatureExtractor, _check_xy, _FeatureNet, diversity, fid, kid
 
@@ -49,7 +50,7 @@ def train_small_classifier(x: torch.Tensor, y: torch.Tensor, n_classes: int, *, 
     """
     g = make_generator(seed, "protocol", "classifier")
     net = _FeatureNet(n_classes, 32, g)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    opt = LeanAdam(net.parameters(), lr=lr)
     for _ in range(epochs):
         order = torch.randperm(len(x), generator=g)
         for i in range(0, len(x), batch_size):

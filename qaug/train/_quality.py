@@ -34,6 +34,7 @@ from torch import nn
 from qaug._io import load_checkpoint, save_checkpoint
 from qaug._seed import make_generator
 from qaug.models._init import make_conv2d, make_linear
+from qaug.train._kernels import LeanAdam
 
 __all__ = [
     "FeatureExtractor",
@@ -191,7 +192,7 @@ class FeatureExtractor:
         x = torch.cat([real_x, shuffled])  # (2N, 1, H, W)
         y = torch.cat([real_y, torch.full((n,), self.n_classes)])  # label k = unstructured
         net = _FeatureNet(self.n_classes + 1, feature_dim, g)
-        opt = torch.optim.Adam(net.parameters(), lr=lr)
+        opt = LeanAdam(net.parameters(), lr=lr)
         for _ in range(epochs):
             order = torch.randperm(len(x), generator=g)
             for i in range(0, len(x), batch_size):

@@ -123,6 +123,18 @@ def test_lean_adam_hands_other_options_to_torchs_step(options):
     _assert_same(lean, ref)
 
 
+def test_lean_step_of_a_differentiable_group_keeps_the_graph():
+    from qaug.train._kernels import LeanSGD
+
+    w = torch.nn.Parameter(torch.ones(3))
+    lr = torch.tensor(0.5, requires_grad=True)
+    opt = LeanSGD([w.clone()], lr=lr, differentiable=True)
+    p = opt.param_groups[0]["params"][0]
+    p.grad = torch.ones(3)
+    opt.step()  # torch's wrapped step: grad mode on, so the update depends on lr
+    assert p.requires_grad
+
+
 def test_lean_sgd_with_momentum_is_torchs():
     from qaug.train._kernels import LeanSGD
 
@@ -163,6 +175,9 @@ def test_building_a_lean_optimizer_does_not_import_dynamo():
     code = ("import sys, torch; from qaug.train._kernels import LeanAdam, LeanSGD; "
             "w = torch.nn.Parameter(torch.ones(2)); o = LeanAdam([w], lr=0.1, fused=True); "
             "LeanSGD([w], lr=0.1); w.grad = torch.ones(2); o.step(); o.zero_grad(); "
-            "print('torch._dynamo' in sys.modules)")
+            # groups torch's step function updates (unwrapped): non-fused Adam, momentum SGD
+            "p = LeanAdam([w], lr=0.1); q = LeanSGD([w], lr=0.1, momentum=0.9); "
+            "w.grad = torch.ones(2); p.step(); q.step(); "
+            "print('torch._dynamo' in sys.modules, torch.is_grad_enabled())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "False True"
