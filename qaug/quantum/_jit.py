@@ -21,7 +21,8 @@ vectorize), whatever the input's float type; outputs and gradients come back in 
 
 Each circuit is one ``torch.autograd.Function``; a gradient of a gradient
 (``create_graph=True``) recomputes through the autograd path (``_compact``). The kernels
-compile on first use (about 10 s for all of them) and numba caches them on disk (next to
+compile on first use (about 8 s for the float32 VQC and patch kernels on 2-core AMD EPYC; 13 s before
+the ring permutations were element loops) and numba caches them on disk (next to
 this file, or in its user cache directory where that is read-only), so later processes load
 them in well under a second. It is the default where numba imports (a core dependency);
 ``QAUG_JIT=0`` in the environment turns it off, and then (or without numba) the numpy paths
@@ -149,6 +150,23 @@ def _ry_grads(lre, lim, pre, pim, n, w, out):
 
 
 @_njit
+def _permute_rows(vec, perm, tmp, inverse):
+    """``vec[j] = vec[perm[j]]`` (``inverse``: ``vec[perm[j]] = vec[j]``) for planes ``(2**n, B)``.
+
+    Element loops rather than row slices: the same copies, and numba compiles these in a
+    fraction of the time it takes for whole-row assignments (seconds on a cold cache).
+    """
+    d, batch = vec.shape
+    for j in range(d):
+        src, dst = (j, perm[j]) if inverse else (perm[j], j)
+        for b in range(batch):
+            tmp[dst, b] = vec[src, b]
+    for j in range(d):
+        for b in range(batch):
+            vec[j, b] = tmp[j, b]
+
+
+@_njit
 def _half_angles(w, layer, x, reupload, sign, c, s):
     """c, s ``(B, n)``: cos and sign * sin of half of ``w[layer, :, 0] (+ x when re-uploading)``."""
     batch, n = x.shape
@@ -198,9 +216,7 @@ def _vqc_fwd(x, w, reupload, perm, zo):
     for layer in range(1, n_layers):
         _phase(re, im, phases, layer - 1, 1.0)  # the previous layer's RZ, then its CNOT ring
         for vec in (re, im):
-            for j in range(d):
-                tmp[j] = vec[perm[j]]
-            vec[:] = tmp
+            _permute_rows(vec, perm, tmp, False)
         _half_angles(w, layer, x, reupload, 1.0, c, s)
         for q in range(n):
             _ry(re, n, q, c[q], s[q])
@@ -244,9 +260,7 @@ def _vqc_bwd(g, x, w, reupload, perm, zo, phases, fre, fim):
             for vec in (pre, pim, lre, lim):
                 _ry(vec, n, q, c[q], s[q])
         for vec in (pre, pim, lre, lim):  # undo the previous layer's ring: old[perm] = new
-            for j in range(d):
-                tmp[perm[j]] = vec[j]
-            vec[:] = tmp
+            _permute_rows(vec, perm, tmp, True)
         for q in range(n):  # its RZ: d/d theta of exp(i theta bit_q) psi = -2 Im <lam|P1_q|psi>
             acc = 0.0
             for j in range(d):
@@ -447,7 +461,7 @@ def warm_up() -> None:
     """Load (or, on a cold cache, compile) the float32 kernels, forward and backward.
 
     For processes that fork workers (``qaug.experiments._preload``): the children inherit the
-    loaded code instead of each reading numba's cache (about 0.5 s) or compiling (~15 s).
+    loaded code instead of each reading numba's cache (about 0.5 s) or compiling (~8 s).
     Nothing here draws random numbers; the results of later calls do not depend on it.
     """
     if not JIT_ENABLED:
