@@ -68,18 +68,22 @@ def kid(real_features, fake_features, degree: int = 3) -> float:
         degree: the kernel's degree (3 as in KID).
     """
     x, y = _as_features(real_features), _as_features(fake_features)
-    n, m, d = len(x), len(y), x.shape[1]
-    if n < 2 or m < 2:
-        raise ValueError(f"kid needs at least 2 samples on each side; got {n} and {m}.")
-    kxx = (x @ x.T / d + 1) ** degree
-    kyy = (y @ y.T / d + 1) ** degree
-    kxy = (x @ y.T / d + 1) ** degree
-    # Unbiased: drop the diagonals k(a, a) of the within-set sums.
-    mmd = (
-        (kxx.sum() - kxx.diagonal().sum()) / (n * (n - 1))
-        + (kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1))
-        - 2 * kxy.mean()
-    )
+    if len(x) < 2 or len(y) < 2:
+        raise ValueError(f"kid needs at least 2 samples on each side; got {len(x)} and {len(y)}.")
+    return _kid(x, _kid_within(x, degree), y, degree)
+
+
+def _kid_within(x: torch.Tensor, degree: int) -> torch.Tensor:
+    """The within-set term of KID for features ``x`` ``(n, d)`` (the same for every fake set)."""
+    n, d = len(x), x.shape[1]
+    k = (x @ x.T / d + 1) ** degree
+    # Unbiased: drop the diagonal k(a, a) of the within-set sum.
+    return (k.sum() - k.diagonal().sum()) / (n * (n - 1))
+
+
+def _kid(x: torch.Tensor, within_x: torch.Tensor, y: torch.Tensor, degree: int) -> float:
+    d = x.shape[1]
+    mmd = within_x + _kid_within(y, degree) - 2 * ((x @ y.T / d + 1) ** degree).mean()
     return float(mmd)
 
 
@@ -92,12 +96,22 @@ def _shrunk_cov(f: np.ndarray) -> np.ndarray:
 
 def frechet_from_moments(mu1, c1, mu2, c2) -> float:
     """``|mu1 - mu2|^2 + tr(C1 + C2 - 2 (C1 C2)^(1/2))`` for means ``(d,)``, covariances ``(d, d)``."""
+    c1 = np.asarray(c1, np.float64)
+    return _frechet(mu1, c1, _sqrt_psd(c1), mu2, c2)
+
+
+def _sqrt_psd(c: np.ndarray) -> np.ndarray:
+    """``C^(1/2)`` of a symmetric positive semi-definite ``(d, d)`` matrix."""
+    w, v = np.linalg.eigh(c)
+    return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+
+
+def _frechet(mu1, c1, s1, mu2, c2) -> float:
+    """:func:`frechet_from_moments` given ``s1 = C1^(1/2)`` (kept for a fixed real side)."""
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     c1, c2 = np.asarray(c1, np.float64), np.asarray(c2, np.float64)
     # tr sqrt(C1 C2) = sum sqrt(eig(S C2 S)) with S = C1^(1/2); S C2 S is symmetric PSD.
-    w, v = np.linalg.eigh(c1)
-    s = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
-    eig = np.linalg.eigvalsh(s @ c2 @ s)
+    eig = np.linalg.eigvalsh(s1 @ c2 @ s1)
     tr_sqrt = np.sqrt(np.clip(eig, 0, None)).sum()
     diff = mu1 - mu2
     return float(diff @ diff + np.trace(c1) + np.trace(c2) - 2 * tr_sqrt)
@@ -237,6 +251,12 @@ class FeatureExtractor:
         """Reference-classifier probabilities ``(n, k + 1)``; the last column is "unstructured"."""
         return torch.softmax(self.net.head(self.net.body(x.detach().float().cpu())), dim=1)
 
+    @torch.no_grad()
+    def features_and_proba(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(features(x), predict_proba(x))`` from one pass of the network's body."""
+        h = self.net.body(x.detach().float().cpu())
+        return (h.double() - self._mean) / self._scale, torch.softmax(self.net.head(h), dim=1)
+
 
 _SHARED: dict[tuple, FeatureExtractor] = {}
 # Part of the cache key: bump it when FeatureExtractor's training changes, so files cached by
@@ -338,16 +358,22 @@ class QualityEvaluator:
             real_x, real_y, seed=seed, **extractor_options
         )
         self._real_x, self._real_y = real_x, real_y
-        self._cache: dict[int, tuple[torch.Tensor, float]] = {}
+        self._cache: dict[int, dict] = {}
 
-    def _real(self, label: int) -> tuple[torch.Tensor, float]:
+    def _real(self, label: int) -> dict:
+        """What every score of class ``label`` compares against, computed once per label."""
         if label not in self._cache:
             xr = self._real_x[self._real_y == label]
             if len(xr) < 2:
                 raise ValueError(
                     f"label {label} has {len(xr)} real image(s); quality metrics need at least 2."
                 )
-            self._cache[label] = (self.extractor.features(xr), diversity(xr))
+            f = self.extractor.features(xr)
+            fn = _as_features(f).numpy()
+            cov = np.asarray(_shrunk_cov(fn), np.float64)
+            self._cache[label] = {"features": _as_features(f), "diversity": diversity(xr),
+                                  "mean": fn.mean(0), "cov": cov, "sqrt_cov": _sqrt_psd(cov),
+                                  "kid_within": _kid_within(_as_features(f), 3)}
         return self._cache[label]
 
     def __call__(self, fake_x: torch.Tensor, label: int) -> dict[str, float | None]:
@@ -359,22 +385,23 @@ class QualityEvaluator:
                 f"(n, {', '.join(map(str, self._real_x.shape[1:]))}) "
                 f"like the real ones; got {tuple(fake_x.shape)}."
             )
-        f_real, div_real = self._real(int(label))
-        f_fake = self.extractor.features(fake_x)
-        div = diversity(fake_x)
-        out: dict[str, float | None] = {
-            "fid": fid(f_real, f_fake),
-            "kid": kid(f_real, f_fake),
-            "accuracy": None,
-            "confidence": None,
+        if len(fake_x) < 2:
+            raise ValueError(f"quality metrics need at least 2 generated images; got {len(fake_x)}.")
+        real = self._real(int(label))
+        f_fake, probs = self.extractor.features_and_proba(fake_x)
+        f_fake = _as_features(f_fake)
+        fn = f_fake.numpy()
+        div, div_real = diversity(fake_x), real["diversity"]
+        return {
+            # fid(f_real, f_fake) and kid(f_real, f_fake), the real side's terms computed once
+            "fid": _frechet(real["mean"], real["cov"], real["sqrt_cov"], fn.mean(0), _shrunk_cov(fn)),
+            "kid": _kid(real["features"], real["kid_within"], f_fake, 3),
+            "accuracy": float((probs.argmax(1) == label).double().mean()),
+            "confidence": float(probs[:, label].mean()),
             "diversity": div,
             "diversity_real": div_real,
             "diversity_ratio": div / div_real if div_real > 0 else None,
         }
-        probs = self.extractor.predict_proba(fake_x)
-        out["accuracy"] = float((probs.argmax(1) == label).double().mean())
-        out["confidence"] = float(probs[:, label].mean())
-        return out
 
 
 def iterations_to_target(

@@ -111,6 +111,26 @@ def test_evaluator_scores_real_images_of_the_class_best(evaluator):
     assert 0.5 < own["diversity_ratio"] < 1.5
 
 
+def test_evaluator_scores_are_the_metric_functions_bit_for_bit(evaluator):
+    # The evaluator keeps the real side's statistics per class; the scores are exactly what
+    # fid / kid / diversity and the reference classifier give on the same features.
+    x, y = _toy_data()
+    ext = evaluator.extractor
+    for label, fake in [(1, x[y == 1][:20]), (0, torch.rand(9, 1, 8, 8, generator=gen(11))),
+                        (1, x[y == 2][:5])]:  # the same class twice: its kept statistics again
+        got = evaluator(fake, label)
+        f_real, f_fake = ext.features(x[y == label]), ext.features(fake)
+        probs = ext.predict_proba(fake)
+        assert got["fid"] == fid(f_real, f_fake)
+        assert got["kid"] == kid(f_real, f_fake)
+        assert got["accuracy"] == float((probs.argmax(1) == label).double().mean())
+        assert got["confidence"] == float(probs[:, label].mean())
+        assert got["diversity"] == diversity(fake)
+        assert got["diversity_real"] == diversity(x[y == label])
+    with pytest.raises(ValueError, match="at least 2"):
+        evaluator(torch.rand(1, 1, 8, 8), 0)
+
+
 def test_evaluator_checks_shapes_and_labels(evaluator):
     with pytest.raises(ValueError, match="shape"):
         evaluator(torch.rand(5, 1, 4, 4), 0)
