@@ -71,7 +71,8 @@ def adam(params, image_side: int, device: torch.device | str = "cpu", **options)
 # updates (tests/train/test_kernels.py compares them step by step). A group with an option
 # the short path does not cover runs torch's own step function, unwrapped (no torch._dynamo
 # import, no graph break; same code, same numbers); with a hook registered, a closure, a
-# GradScaler or a differentiable group, step() is torch's, wrappers and all.
+# GradScaler, a differentiable group or inside a torch.compile trace, step() is torch's,
+# wrappers and all.
 
 
 def _torch_step(cls):
@@ -92,9 +93,9 @@ def _raw_step(cls):
 
 def _plain_step(opt, closure):
     """Torch's own update for a step with no closure, hooks, scaler or differentiable group."""
-    if closure is not None or _hooks_registered(opt) or _scaled(opt) or opt.defaults.get(
-        "differentiable", False
-    ) or any(g.get("differentiable", False) for g in opt.param_groups):
+    if _torchs_own(opt, closure) or opt.defaults.get("differentiable", False) or any(
+        g.get("differentiable", False) for g in opt.param_groups
+    ):
         return opt._torch_step(closure)
     with torch.no_grad():
         return opt._raw_torch_step(None)
@@ -104,6 +105,16 @@ def _hooks_registered(opt) -> bool:
     return bool(opt._optimizer_step_pre_hooks or opt._optimizer_step_post_hooks
                 or getattr(_torch_optimizer, "_global_optimizer_pre_hooks", None)
                 or getattr(_torch_optimizer, "_global_optimizer_post_hooks", None))
+
+
+def _torchs_own(opt, closure) -> bool:
+    """Whether this step must be torch's wrapped one.
+
+    That is with a closure, hooks, a GradScaler's scale, or inside a torch.compile trace
+    (which needs the wrapper's graph break).
+    """
+    return (closure is not None or _hooks_registered(opt) or _scaled(opt)
+            or torch.compiler.is_compiling())
 
 
 def _scaled(opt) -> bool:
@@ -134,8 +145,7 @@ class LeanAdam(_Lean, torch.optim.Adam):
     _raw_torch_step = _raw_step(torch.optim.Adam)
 
     def step(self, closure=None):
-        work = None if closure is not None or _hooks_registered(self) or _scaled(self) else (
-            self._collect())
+        work = None if _torchs_own(self, closure) else self._collect()
         if work is None:
             return _plain_step(self, closure)
         with torch.no_grad():
@@ -201,9 +211,7 @@ class LeanSGD(_Lean, torch.optim.SGD):
     _raw_torch_step = _raw_step(torch.optim.SGD)
 
     def step(self, closure=None):
-        if closure is not None or _hooks_registered(self) or _scaled(self) or not all(
-            _plain_sgd(g) for g in self.param_groups
-        ):
+        if _torchs_own(self, closure) or not all(_plain_sgd(g) for g in self.param_groups):
             return _plain_step(self, closure)
         with torch.no_grad():
             for group in self.param_groups:

@@ -135,6 +135,23 @@ def test_lean_step_of_a_differentiable_group_keeps_the_graph():
     assert p.requires_grad
 
 
+@pytest.mark.parametrize("fused", [True, None])
+def test_lean_steps_traced_by_torch_compile_are_torchs_own(monkeypatch, fused):
+    # Under torch.compile the wrapper's graph break matters; the lean paths step aside.
+    from qaug.train._kernels import LeanAdam, LeanSGD
+
+    calls = []
+    for cls in (LeanAdam, LeanSGD):
+        monkeypatch.setattr(cls, "_torch_step", lambda self, closure=None: calls.append(type(self)))
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    w = torch.nn.Parameter(torch.ones(3))
+    w.grad = torch.ones(3)
+    LeanAdam([w], lr=0.1, fused=fused).step()
+    LeanSGD([w], lr=0.1).step()
+    assert calls == [LeanAdam, LeanSGD]
+    assert torch.equal(w.detach(), torch.ones(3))  # neither lean path touched the weights
+
+
 def test_lean_sgd_with_momentum_is_torchs():
     from qaug.train._kernels import LeanSGD
 
