@@ -27,8 +27,7 @@ import numpy as np
 import torch
 
 from . import _jit
-from ._adjoint import _autograd_grads
-from ._jit import _check_versions, _cpu_float, _njit, _np
+from ._jit import _checked_or_double_backward, _cpu_float, _keep_inputs, _njit, _np
 from ._statevec import _wirewise
 from ._tables import ring_permutation
 
@@ -193,18 +192,16 @@ _chain = _njit(_chain)
 class _Chain(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weights, reupload):
-        xn, wn = _np(x).astype(np.float64, copy=False), _np(weights).astype(np.float64, copy=False)
-        out = _chain(xn, wn, reupload, np.zeros((0, 0)), False)[0]
-        ctx.option, ctx.arrays = reupload, (xn, wn)
-        ctx.inputs, ctx.versions = (x, weights), (x._version, weights._version)
+        _keep_inputs(ctx, x, weights, reupload)
+        ctx.arrays = tuple(a.astype(np.float64, copy=False) for a in ctx.arrays)
+        out = _chain(*ctx.arrays, reupload, np.zeros((0, 0)), False)[0]
         return torch.from_numpy(out).to(x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        _check_versions(ctx)
-        if torch.is_grad_enabled():  # create_graph=True: differentiate the autograd path
-            return (*_autograd_grads(lambda a, b: _wirewise(a, b, ctx.option), ctx.inputs,
-                                     ctx.needs_input_grad, grad), None)
+        twice = _checked_or_double_backward(ctx, _wirewise, grad)
+        if twice is not None:
+            return twice
         xn, wn = ctx.arrays
         g = _np(grad).astype(np.float64, copy=False)
         _, gx, gw = _chain(xn, wn, ctx.option, g, True)

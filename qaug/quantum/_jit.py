@@ -394,7 +394,19 @@ def _np(t: torch.Tensor) -> np.ndarray:
 # and the backward still raises rather than giving wrong gradients.
 
 
-def _check_versions(ctx) -> None:
+def _keep_inputs(ctx, x: torch.Tensor, weights: torch.Tensor, option) -> None:
+    """What every compiled Function's backward needs of its forward: numpy views, versions."""
+    ctx.option, ctx.arrays = option, (_np(x), _np(weights))
+    ctx.inputs, ctx.versions = (x, weights), (x._version, weights._version)
+
+
+def _checked_or_double_backward(ctx, reference, grad):
+    """The start of every compiled Function's backward.
+
+    Raises if an input changed in place since the forward. With grad mode on
+    (``create_graph=True``) returns the gradients through ``reference(x, weights, option)``'s
+    autograd path (plus None for the option); otherwise None: the kernel's turn.
+    """
     if ctx.inputs[0]._version != ctx.versions[0] or ctx.inputs[1]._version != ctx.versions[1]:
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
@@ -402,24 +414,25 @@ def _check_versions(ctx) -> None:
             "its forward and backward. Call backward before changing them (e.g. before "
             "optimizer.step())."
         )
+    if not torch.is_grad_enabled():
+        return None
+    return (*_autograd_grads(lambda a, b: reference(a, b, ctx.option), ctx.inputs,
+                             ctx.needs_input_grad, grad), None)
 
 
 class _VQC(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weights, reupload):
-        xn, wn = _np(x), _np(weights)
-        perm, zo = _vqc_tables(xn.shape[1])
-        out, *ctx.kept = _vqc_fwd(xn, wn, reupload, perm, zo)
-        ctx.option, ctx.arrays, ctx.tables = reupload, (xn, wn), (perm, zo)
-        ctx.inputs, ctx.versions = (x, weights), (x._version, weights._version)
+        _keep_inputs(ctx, x, weights, reupload)
+        ctx.tables = _vqc_tables(x.shape[1])  # (perm, zo)
+        out, *ctx.kept = _vqc_fwd(*ctx.arrays, reupload, *ctx.tables)
         return torch.from_numpy(out)
 
     @staticmethod
     def backward(ctx, grad):
-        _check_versions(ctx)
-        if torch.is_grad_enabled():  # create_graph=True: differentiate the autograd path
-            return (*_autograd_grads(lambda a, b: vqc_compact(a, b, ctx.option), ctx.inputs,
-                                     ctx.needs_input_grad, grad), None)
+        twice = _checked_or_double_backward(ctx, vqc_compact, grad)
+        if twice is not None:
+            return twice
         (xn, wn), (perm, zo), (fre, fim, phases) = ctx.arrays, ctx.tables, ctx.kept
         gx, gw = _vqc_bwd(_np(grad).astype(xn.dtype, copy=False), xn, wn, ctx.option, perm, zo,
                           phases, fre, fim)
@@ -429,18 +442,15 @@ class _VQC(torch.autograd.Function):
 class _Patch(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z, weights, n_ancillas):
-        zn, wn = _np(z), _np(weights)
-        out, *ctx.kept = _patch_fwd(zn, wn, n_ancillas)
-        ctx.option, ctx.arrays = n_ancillas, (zn, wn)
-        ctx.inputs, ctx.versions = (z, weights), (z._version, weights._version)
+        _keep_inputs(ctx, z, weights, n_ancillas)
+        out, *ctx.kept = _patch_fwd(*ctx.arrays, n_ancillas)
         return torch.from_numpy(out)
 
     @staticmethod
     def backward(ctx, grad):
-        _check_versions(ctx)
-        if torch.is_grad_enabled():
-            return (*_autograd_grads(lambda a, b: patch_compact(a, b, ctx.option), ctx.inputs,
-                                     ctx.needs_input_grad, grad), None)
+        twice = _checked_or_double_backward(ctx, patch_compact, grad)
+        if twice is not None:
+            return twice
         (zn, wn), (final, top, peak, signs) = ctx.arrays, ctx.kept
         gz, gw = _patch_bwd(_np(grad).astype(zn.dtype, copy=False), zn, wn, ctx.option, signs,
                             final, top, peak)

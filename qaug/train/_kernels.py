@@ -91,12 +91,12 @@ def _raw_step(cls):
     return inspect.unwrap(cls.step)
 
 
-def _plain_step(opt, closure):
-    """Torch's own update for a step with no closure, hooks, scaler or differentiable group."""
-    if _torchs_own(opt, closure) or opt.defaults.get("differentiable", False) or any(
+def _plain_step(opt):
+    """Torch's own update, unwrapped, for a step ``_torchs_own`` left to the lean optimizer."""
+    if opt.defaults.get("differentiable", False) or any(
         g.get("differentiable", False) for g in opt.param_groups
     ):
-        return opt._torch_step(closure)
+        return opt._torch_step(None)
     with torch.no_grad():
         return opt._raw_torch_step(None)
 
@@ -145,9 +145,11 @@ class LeanAdam(_Lean, torch.optim.Adam):
     _raw_torch_step = _raw_step(torch.optim.Adam)
 
     def step(self, closure=None):
-        work = None if _torchs_own(self, closure) else self._collect()
+        if _torchs_own(self, closure):
+            return self._torch_step(closure)
+        work = self._collect()
         if work is None:
-            return _plain_step(self, closure)
+            return _plain_step(self)
         with torch.no_grad():
             for group, params, grads, avgs, sqs, steps in work:
                 beta1, beta2 = group["betas"]
@@ -211,8 +213,10 @@ class LeanSGD(_Lean, torch.optim.SGD):
     _raw_torch_step = _raw_step(torch.optim.SGD)
 
     def step(self, closure=None):
-        if _torchs_own(self, closure) or not all(_plain_sgd(g) for g in self.param_groups):
-            return _plain_step(self, closure)
+        if _torchs_own(self, closure):
+            return self._torch_step(closure)
+        if not all(_plain_sgd(g) for g in self.param_groups):
+            return _plain_step(self)
         with torch.no_grad():
             for group in self.param_groups:
                 lr, decay = group["lr"], group["weight_decay"]

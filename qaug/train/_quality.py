@@ -368,12 +368,12 @@ class QualityEvaluator:
                 raise ValueError(
                     f"label {label} has {len(xr)} real image(s); quality metrics need at least 2."
                 )
-            f = self.extractor.features(xr)
-            fn = _as_features(f).numpy()
+            f = _as_features(self.extractor.features(xr))
+            fn = f.numpy()
             cov = np.asarray(_shrunk_cov(fn), np.float64)
-            self._cache[label] = {"features": _as_features(f), "diversity": diversity(xr),
+            self._cache[label] = {"features": f, "diversity": diversity(xr),
                                   "mean": fn.mean(0), "cov": cov, "sqrt_cov": _sqrt_psd(cov),
-                                  "kid_within": _kid_within(_as_features(f), 3)}
+                                  "kid_within": _kid_within(f, 3)}
         return self._cache[label]
 
     def __call__(self, fake_x: torch.Tensor, label: int) -> dict[str, float | None]:
