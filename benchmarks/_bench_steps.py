@@ -2,7 +2,8 @@
 
 - classifier: one Adam step (lr 0.01) of the paper's HQCNN (8x8 images, 3x3 conv, pool, linear,
   4-qubit x 2-layer VQC, linear head) on a batch of 16, cross-entropy (``qaug.train``'s step,
-  with its small-image CPU kernels: oneDNN off, fused Adam);
+  with its small-image CPU kernels: oneDNN off, fused Adam), and the same step on the fused
+  engine (``train.engine = "fused"``: the whole step in one compiled call, float64 inside);
 - GAN: one step of ``qaug.train.train_gan`` for the demo QGAN (patch generator with patch
   brightness, the demo's 64-64-16-1 discriminator, SGD 0.01 / 0.3, BCE on logits): the
   discriminator's update on a real and a fake batch of 32, then the generator's update.
@@ -15,6 +16,7 @@ exactly in one and 1e-9 in the other move by 0 and by up to the learning rate.)
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -32,8 +34,23 @@ def _max_diff(torch_params: dict, jax_grads: dict) -> float:
                for k, t in torch_params.items())
 
 
+def fused_classifier_step(model, x, y, jax_loss, jax_grads: dict):
+    """``(fused_step, max_diff)``: the HQCNN Adam step on the fused engine, checked like torch's."""
+    from qaug.train._fused import fused_plan
+
+    plan = fused_plan(model, x, y, torch.device("cpu"), lr=0.01, weight_decay=0.0)
+    order = np.arange(len(x))
+    loss_sum = plan.epoch(order, len(x), 0, 1)[0]
+    expected = np.concatenate([np.asarray(g).reshape(-1) for g in jax_grads.values()])
+    diff = max(abs(loss_sum / len(x) - float(jax_loss)), float(np.max(np.abs(plan.grad - expected))))
+    return (lambda: plan.epoch(order, len(x), 0, 1)), diff
+
+
 def classifier_steps(batch: int = 16):
-    """``(torch_step, jax_step, max_diff)`` for the HQCNN Adam step (diff of loss and grads)."""
+    """``(torch_step, jax_step, max_diff, fused_step, fused_diff)`` for the HQCNN Adam step.
+
+    The diffs are those of the first step's loss and gradients against JAX's.
+    """
     jax, _ = setup_jax()
     import optax
 
@@ -46,6 +63,7 @@ def classifier_steps(batch: int = 16):
              "fc_w": model.front.fc.weight, "fc_b": model.front.fc.bias,
              "vqc": model.body.weights, "head_w": model.head.weight, "head_b": model.head.bias}
     params = {k: to_jax(v) for k, v in names.items()}
+    fused_model = copy.deepcopy(model)  # the same weights, for the fused engine's step
     vqc = jax.vmap(tc_vqc_one(4, 2), in_axes=(0, None))
 
     def loss_fn(p, xj, yj):
@@ -81,7 +99,8 @@ def classifier_steps(batch: int = 16):
     tloss = float(torch_step().detach())
     diff = max(abs(tloss - float(jloss)), _max_diff(names, jgrads))
     jax_args = (params, state, xj, yj)
-    return torch_step, lambda: jax.block_until_ready(jax_step(*jax_args)), diff
+    fused_step, fused_diff = fused_classifier_step(fused_model, x, y, jloss, jgrads)
+    return torch_step, lambda: jax.block_until_ready(jax_step(*jax_args)), diff, fused_step, fused_diff
 
 
 def gan_steps(batch: int = 32):
@@ -155,7 +174,7 @@ def gan_steps(batch: int = 32):
                  for k, t in d_names.items())
     diff = max(abs(tld - float(jld)), abs(tlg - float(jlg)), d_diff, _max_diff(g_names, g_grads))
     jax_args = (gp, dp, gs, ds, zj, xj)
-    return torch_step, lambda: jax.block_until_ready(jax_step(*jax_args)), diff
+    return torch_step, lambda: jax.block_until_ready(jax_step(*jax_args)), diff, None, None
 
 
 def run_steps(repeats: int, median_times) -> None:
@@ -164,10 +183,14 @@ def run_steps(repeats: int, median_times) -> None:
           f"{'qaug ms':>9s} {'JAX ms':>9s} {'JAX/qaug':>9s} {'max diff':>9s}")
     for name, build in (("HQCNN classifier, Adam, batch 16", classifier_steps),
                         ("QGAN D+G step, SGD, batch 32", gan_steps)):
-        ours, ref, diff = build()
-        if not diff <= 1e-4:
-            raise AssertionError(f"{name}: JAX step differs from qaug's by {diff:.2e}")
-        t = median_times({"qaug": ours, "jax": ref}, repeats)
-        print(f"{name:34s} {t['qaug'] * 1e3:9.3f} {t['jax'] * 1e3:9.3f} "
-              f"{t['jax'] / t['qaug']:8.2f}x {t['qaug_min'] * 1e3:9.3f} {t['jax_min'] * 1e3:9.3f} "
-              f"{t['jax_min'] / t['qaug_min']:8.2f}x {diff:9.1e}", flush=True)
+        ours, ref, diff, fused, fused_diff = build()
+        rows = [(name, ours, diff)] + ([("  same, fused engine", fused, fused_diff)] if fused else [])
+        for label, step, d in rows:
+            if not d <= 1e-4:
+                raise AssertionError(f"{label}: JAX step differs from qaug's by {d:.2e}")
+        t = median_times({"jax": ref, **{label: step for label, step, _ in rows}}, repeats)
+        for label, _, d in rows:
+            print(f"{label:34s} {t[label] * 1e3:9.3f} {t['jax'] * 1e3:9.3f} "
+                  f"{t['jax'] / t[label]:8.2f}x {t[label + '_min'] * 1e3:9.3f} "
+                  f"{t['jax_min'] * 1e3:9.3f} {t['jax_min'] / t[label + '_min']:8.2f}x {d:9.1e}",
+                  flush=True)

@@ -30,6 +30,7 @@ from qaug._device import check_device
 from qaug.train._adversarial_config import NonFiniteLossError
 from qaug.train._callbacks import check_callbacks, run_callbacks
 from qaug.train._evaluate import as_xy, check_labels, predict_logits
+from qaug.train._fused import fused_plan
 from qaug.train._kernels import adam, small_kernels
 from qaug.train._train_config import TrainConfig
 
@@ -47,6 +48,8 @@ class TrainResult:
         best_val_loss: validation loss at ``best_epoch``.
         epochs_run: epochs actually trained (fewer than asked after early stopping).
         seconds: wall time of the loop.
+        engine: the engine that trained (``"fused"`` or ``"torch"``; ``"torch"`` where
+            ``config.engine = "fused"`` does not apply to the model).
     """
 
     history: list[dict] = field(default_factory=list)
@@ -55,6 +58,7 @@ class TrainResult:
     best_val_loss: float = float("nan")
     epochs_run: int = 0
     seconds: float = 0.0
+    engine: str = "torch"
 
     def to_dict(self) -> dict:
         """Plain dict (JSON-friendly) of the summary fields and the history."""
@@ -64,6 +68,7 @@ class TrainResult:
             "best_val_loss": self.best_val_loss,
             "epochs_run": self.epochs_run,
             "seconds": self.seconds,
+            "engine": self.engine,
             "history": self.history,
         }
 
@@ -83,6 +88,26 @@ def _train_epoch(model, opt, x, y, batch_size, device, generator, on_step=None) 
     order = torch.randperm(len(x), generator=generator)  # drawn on the CPU generator
     with small_kernels(x.shape[-1], device):
         return _batches(model, opt, x, y, order, batch_size, device, on_step)
+
+
+def _fused_epoch(plan, n: int, batch_size: int, generator, on_step=None) -> tuple[float, float]:
+    """``_train_epoch`` on the fused engine: the same shuffled order, one compiled call.
+
+    With ``on_step`` the batches run one call each, so the callback sees the weights after
+    every step (the numbers are the same either way).
+    """
+    order = torch.randperm(n, generator=generator).numpy()  # the torch engine's draw
+    n_batches = -(-n // batch_size)
+    calls = [(0, n_batches)] if on_step is None else [(i, i + 1) for i in range(n_batches)]
+    loss_sum, correct = 0.0, 0
+    for first, last in calls:
+        part, hits, done, bad = plan.epoch(order, batch_size, first, last)
+        loss_sum, correct = loss_sum + part, correct + hits
+        if done < last - first:  # stopped before the bad step was applied
+            raise NonFiniteLossError(f"the classifier's training loss became {bad}")
+        if on_step is not None:
+            on_step(part / len(order[first * batch_size:last * batch_size]))
+    return loss_sum / n, correct / n
 
 
 def _batches(model, opt, x, y, order, batch_size, device, on_step) -> tuple[float, float]:
@@ -163,8 +188,13 @@ def train_classifier(
     check_labels(yv, n_classes, "val")
 
     start = time.perf_counter()
-    opt = adam(model.parameters(), x.shape[-1], device, lr=config.lr, weight_decay=config.weight_decay)
-    result = TrainResult()
+    plan = None
+    if config.engine == "fused":
+        plan = fused_plan(model, x, y, device, config.lr, config.weight_decay)
+    if plan is None:
+        opt = adam(model.parameters(), x.shape[-1], device, lr=config.lr,
+                   weight_decay=config.weight_decay)
+    result = TrainResult(engine="torch" if plan is None else "fused")
     best_key = None  # (val_acc, -val_loss): larger is better
     best_state = None
     bar = tqdm(range(1, config.epochs + 1), desc="train", disable=not progress, leave=False)
@@ -178,8 +208,12 @@ def train_classifier(
                                                  "model": model})
 
         try:
-            train_loss, train_acc = _train_epoch(model, opt, x, y, config.batch_size, device,
-                                                 generator, on_step if callbacks else None)
+            if plan is None:
+                train_loss, train_acc = _train_epoch(model, opt, x, y, config.batch_size, device,
+                                                     generator, on_step if callbacks else None)
+            else:
+                train_loss, train_acc = _fused_epoch(plan, len(x), config.batch_size, generator,
+                                                     on_step if callbacks else None)
         except NonFiniteLossError as e:
             _stop_on_nan(e, model, best_state, result, epoch, start)
         val_loss, val_acc = _validation_scores(model, xv, yv, config.batch_size)
