@@ -34,14 +34,17 @@ def _max_diff(torch_params: dict, jax_grads: dict) -> float:
                for k, t in torch_params.items())
 
 
-def fused_classifier_step(model, x, y, jax_loss, jax_grads: dict):
-    """``(fused_step, max_diff)``: the HQCNN Adam step on the fused engine, checked like torch's."""
+def fused_classifier_step(model, x, y, jax_loss, jax_grads: list):
+    """``(fused_step, max_diff)``: the HQCNN Adam step on the fused engine, checked like torch's.
+
+    ``jax_grads``: JAX's gradients in the order of ``model.parameters()``.
+    """
     from qaug.train._fused import fused_plan
 
     plan = fused_plan(model, x, y, torch.device("cpu"), lr=0.01, weight_decay=0.0)
     order = np.arange(len(x))
     loss_sum = plan.epoch(order, len(x), 0, 1)[0]
-    expected = np.concatenate([np.asarray(g).reshape(-1) for g in jax_grads.values()])
+    expected = np.concatenate([np.asarray(g).reshape(-1) for g in jax_grads])
     diff = max(abs(loss_sum / len(x) - float(jax_loss)), float(np.max(np.abs(plan.grad - expected))))
     return (lambda: plan.epoch(order, len(x), 0, 1)), diff
 
@@ -99,7 +102,7 @@ def classifier_steps(batch: int = 16):
     tloss = float(torch_step().detach())
     diff = max(abs(tloss - float(jloss)), _max_diff(names, jgrads))
     jax_args = (params, state, xj, yj)
-    fused_step, fused_diff = fused_classifier_step(fused_model, x, y, jloss, jgrads)
+    fused_step, fused_diff = fused_classifier_step(fused_model, x, y, jloss, [jgrads[k] for k in names])
     return torch_step, lambda: jax.block_until_ready(jax_step(*jax_args)), diff, fused_step, fused_diff
 
 
