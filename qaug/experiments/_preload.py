@@ -11,9 +11,11 @@ from __future__ import annotations
 import qaug.experiments  # noqa: F401  (run_experiment, banks, tasks: what a worker unpickles)
 from qaug.quantum._jit import warm_up
 from qaug.train._fused import warm_up as warm_up_fused
+from qaug.train._fused_gan import warm_up as warm_up_fused_gan
 
 try:  # a failed warm-up must not take the fork server down: workers then compile on demand
     warm_up()
     warm_up_fused()
+    warm_up_fused_gan()
 except Exception:  # noqa: BLE001, S110
     pass

@@ -63,6 +63,7 @@ from qaug.train._adversarial_losses import (
     selection_score,
 )
 from qaug.train._callbacks import check_callbacks, run_callbacks
+from qaug.train._fused_gan import fused_gan
 from qaug.train._kernels import LeanSGD, adam, small_kernels
 
 __all__ = [
@@ -283,8 +284,39 @@ def _train_gan(G, D, real_x, cfg, *, seed, out_dir, resume, progress, quality, m
         leave=False,
         dynamic_ncols=True,
     )
+    def _after_step(it: int) -> None:
+        """What follows every iteration's updates: callbacks, evaluation, checkpoint, bar."""
+        nonlocal last_saved
+        done = it + 1
+        if callbacks:
+            run_callbacks(callbacks, "on_step", {
+                "iteration": done, "loss_d": history["loss_d"][-1], "loss_g": history["loss_g"][-1],
+                "d_real": history["d_real"][-1], "d_fake": history["d_fake"][-1], "model": G})
+        if done == cfg.iterations or (cfg.eval_every and done % cfg.eval_every == 0):
+            log_eval(done)
+        if done % cfg.checkpoint_every == 0 and done != cfg.iterations:
+            last_saved = save(done, wall_before + time.perf_counter() - t0)
+        bar.update(1)
+        bar.set_postfix(
+            loss_d=f"{history['loss_d'][-1]:.3f}",
+            loss_g=f"{history['loss_g'][-1]:.3f}",
+            refresh=False,
+        )
+
     observe = getattr(G, "observe_losses", None)
+    fused = None
+    if cfg.engine == "fused" and ckpt_path is None:
+        fused = fused_gan(G, D, real_x, cfg)
     for it in range(start, cfg.iterations):
+        if fused is not None:  # the same draws as the torch step below, one compiled call
+            z = G.sample_latent(cfg.batch_size, g_noise)  # (B, latent_dim)
+            rows = torch.randint(len(real_x), (cfg.batch_size,), generator=g_data)
+            values = fused.step(z, rows)
+            _check_finite(torch.tensor(values[0]), "discriminator", it, last_saved)
+            _check_finite(torch.tensor(values[1]), "generator", it, last_saved)
+            _record(history, it + 1, *values)
+            _after_step(it)
+            continue
         for k in range(cfg.n_critic):
             z = G.sample_latent(cfg.batch_size, g_noise).to(device)  # (B, latent_dim)
             last = k == cfg.n_critic - 1
@@ -303,26 +335,9 @@ def _train_gan(G, D, real_x, cfg, *, seed, out_dir, resume, progress, quality, m
         if observe is not None:  # e.g. MosaiQ's adaptive latent range: state in G's buffers
             observe(loss_d.item(), loss_g.item())
 
-        history["iteration"].append(it + 1)
-        history["loss_d"].append(loss_d.item())
-        history["loss_g"].append(loss_g.item())
-        history["d_real"].append(d_summary(cfg.loss, d_real))
-        history["d_fake"].append(d_summary(cfg.loss, d_fake))
-        done = it + 1
-        if callbacks:
-            run_callbacks(callbacks, "on_step", {
-                "iteration": done, "loss_d": history["loss_d"][-1], "loss_g": history["loss_g"][-1],
-                "d_real": history["d_real"][-1], "d_fake": history["d_fake"][-1], "model": G})
-        if done == cfg.iterations or (cfg.eval_every and done % cfg.eval_every == 0):
-            log_eval(done)
-        if done % cfg.checkpoint_every == 0 and done != cfg.iterations:
-            last_saved = save(done, wall_before + time.perf_counter() - t0)
-        bar.update(1)
-        bar.set_postfix(
-            loss_d=f"{history['loss_d'][-1]:.3f}",
-            loss_g=f"{history['loss_g'][-1]:.3f}",
-            refresh=False,
-        )
+        _record(history, it + 1, loss_d.item(), loss_g.item(), d_summary(cfg.loss, d_real),
+                d_summary(cfg.loss, d_fake))
+        _after_step(it)
     bar.close()
     if cfg.iterations == 0 or start >= cfg.iterations:
         log_eval(max(start, cfg.iterations))
@@ -336,6 +351,16 @@ def _train_gan(G, D, real_x, cfg, *, seed, out_dir, resume, progress, quality, m
     G.eval()
     D.eval()
     return GANResult(G, D, history, done, wall, fixed_noise, snapshots, last_saved, selected)
+
+
+def _record(history: dict, done: int, loss_d: float, loss_g: float, d_real: float,
+            d_fake: float) -> None:
+    """Append iteration ``done``'s losses and mean discriminator outputs to ``history``."""
+    history["iteration"].append(done)
+    history["loss_d"].append(loss_d)
+    history["loss_g"].append(loss_g)
+    history["d_real"].append(d_real)
+    history["d_fake"].append(d_fake)
 
 
 def _check_finite(loss: torch.Tensor, which: str, iteration: int, last_saved: Path | None) -> None:

@@ -49,6 +49,10 @@ class AdversarialConfig:
             reference CNN over ``min(1, diversity_ratio) * accuracy``, lower is better) instead of
             the last iterate. Needs quality metrics; the best is tracked (and recorded) either way.
         device: torch device for the networks (random numbers are drawn on the CPU).
+        engine: ``"torch"`` (autograd and torch's optimizers, any networks) or ``"fused"``
+            (``qaug.train._fused_gan``: the patch QGAN or MLP GAN against the MLP
+            discriminator, BCE, one compiled call per iteration in float64; anything else,
+            and runs that write checkpoints, fall back to torch). Part of a bank's identity.
     """
 
     iterations: int = 500
@@ -66,6 +70,7 @@ class AdversarialConfig:
     lambda_gp: float = field(default=10.0, metadata=HASH_IF_CHANGED)
     select_best: bool = field(default=False, metadata=HASH_IF_CHANGED)
     device: str = "cpu"
+    engine: str = field(default="torch", metadata=HASH_IF_CHANGED)
 
     def __post_init__(self):
         for name, low in (
@@ -81,6 +86,9 @@ class AdversarialConfig:
                 raise ValueError(
                     f"AdversarialConfig.{name} must be an integer >= {low}; got {v!r}."
                 )
+        if self.engine not in ("torch", "fused"):
+            raise ValueError(f"AdversarialConfig.engine must be 'torch' or 'fused'; got "
+                             f"{self.engine!r}. 'fused' is the fast path for the QGAN and MLP GAN.")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(
                 f"AdversarialConfig.optimizer must be one of {list(OPTIMIZERS)}; "
