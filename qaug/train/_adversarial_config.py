@@ -51,8 +51,9 @@ class AdversarialConfig:
         device: torch device for the networks (random numbers are drawn on the CPU).
         engine: ``"torch"`` (autograd and torch's optimizers, any networks) or ``"fused"``
             (``qaug.train._fused_gan``: the patch QGAN or MLP GAN against the MLP
-            discriminator, BCE, one compiled call per iteration in float64; anything else,
-            and runs that write checkpoints, fall back to torch). Part of a bank's identity.
+            discriminator and the DCGAN pair, BCE, one compiled call per iteration in
+            float64; anything else, and runs that write checkpoints, fall back to torch).
+            Part of a bank's identity.
     """
 
     iterations: int = 500

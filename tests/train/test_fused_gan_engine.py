@@ -33,7 +33,7 @@ def _train(kind, engine, optimizer="sgd", iterations=40, **gan):
 
 @pytest.mark.parametrize("kind, optimizer, gan", [
     ("qgan", "sgd", {}), ("qgan", "adam", {}), ("qgan", "sgd", {"patch_scale": False}),
-    ("gan", "adam", {}), ("gan", "sgd", {}),
+    ("gan", "adam", {}), ("gan", "sgd", {}), ("dcgan", "adam", {}), ("dcgan", "adam", {"dcgan_width": 2}),
 ])
 def test_fused_iterations_follow_the_torch_step(kind, optimizer, gan):
     (ref, g_ref, d_ref), (ours, g_ours, d_ours) = (
@@ -45,6 +45,8 @@ def test_fused_iterations_follow_the_torch_step(kind, optimizer, gan):
                     [*g_ours.parameters(), *d_ours.parameters()]):
         assert b.dtype == torch.float32
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-5)
+    for a, b in zip([*g_ref.buffers(), *d_ref.buffers()], [*g_ours.buffers(), *d_ours.buffers()]):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-5)  # batch norms' running statistics
 
 
 def test_same_seed_same_bits():
@@ -55,7 +57,8 @@ def test_same_seed_same_bits():
 def test_what_it_does_not_cover_goes_to_torch():
     real = _real()
     cfg = AdversarialConfig(engine="fused")
-    assert fused_gan(*_nets("dcgan"), real, cfg) is None
+    assert fused_gan(*_nets("dcgan"), real, cfg) is not None
+    assert fused_gan(*_nets("upconv"), real, cfg) is None
     assert fused_gan(*_nets("qgan", post_hidden=16), real, cfg) is None
     assert fused_gan(*_nets("qgan"), real, AdversarialConfig(engine="fused", loss="lsgan")) is None
     assert fused_gan(*_nets("qgan"), real, AdversarialConfig(engine="fused", n_critic=2)) is None
