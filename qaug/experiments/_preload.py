@@ -15,7 +15,9 @@ from qaug.train._fused_gan import warm_up as warm_up_fused_gan
 
 try:  # a failed warm-up must not take the fork server down: workers then compile on demand
     warm_up()
-    warm_up_fused()
-    warm_up_fused_gan()
+    # the fused engines' kernels only where already compiled (20-80 s each on a cold cache):
+    # a worker compiles the ones its runs need, a sweep never compiles the others
+    warm_up_fused(cached_only=True)
+    warm_up_fused_gan(cached_only=True)
 except Exception:  # noqa: BLE001, S110
     pass

@@ -400,17 +400,33 @@ def fused_plan(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: torch
     return None
 
 
-def warm_up() -> None:
+def compiled(kernel) -> bool:
+    """Whether numba's disk cache holds ``kernel`` compiled from the current source.
+
+    Reads numba's cache index (not public API: on any surprise the answer is True, i.e.
+    warm up as before).
+    """
+    try:
+        return bool(kernel._cache._cache_file._load_index())
+    except Exception:  # noqa: BLE001
+        return True
+
+
+def warm_up(cached_only: bool = False) -> None:
     """Load (or, on a cold cache, compile) both epoch kernels: one step of two tiny models.
 
     For the sweep workers' fork server, as ``qaug.quantum._jit.warm_up``; draws nothing that
-    a run uses (the models are seeded and thrown away).
+    a run uses (the models are seeded and thrown away). ``cached_only``: skip a kernel that
+    would have to be compiled (20-30 s each on 2 cores): a worker that needs it compiles it
+    then, and a sweep that never trains that model does not pay for it.
     """
     if not JIT_ENABLED:
         return
     from qaug.models._hqcnn import HQCNN, QuanvHQCNN
 
     x, y = torch.zeros(2, 1, 4, 4), torch.zeros(2, dtype=torch.int64)
-    for cls in (HQCNN, QuanvHQCNN):
+    for cls, kernel in ((HQCNN, _front_epoch), (QuanvHQCNN, _quanv_epoch)):
+        if cached_only and not compiled(kernel):
+            continue
         model = cls(2, 4, generator=torch.Generator().manual_seed(0))
         fused_plan(model, x, y, torch.device("cpu"), 0.0, 0.0).epoch(np.arange(2), 2, 0, 1)

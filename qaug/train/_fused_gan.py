@@ -207,12 +207,14 @@ def _gan_step(g_kind, z, real, rows, wg32, wd32, gg, gd, mg, vg, md, vd, g_offs,
 
 
 @_njit
-def _conv_core(hi, lo, w, stride, pad, mode, gw):
+def _conv_core(hi, lo, w, spec, gw):
     """The index relation shared by a conv (``hi`` -> ``lo``) and its transpose (``lo`` -> ``hi``).
 
-    ``w`` ``(C_lo, C_hi, k, k)``. mode 0: ``lo += conv(hi)``; mode 1: ``hi += conv^T(lo)``;
-    mode 2: ``gw += d lo / d w`` contracted with ``lo`` (the weight gradient).
+    ``w`` ``(C_lo, C_hi, k, k)``; ``spec``: stride, padding, mode (an array, so that numba
+    compiles one version rather than one per constant). mode 0: ``lo += conv(hi)``; mode 1:
+    ``hi += conv^T(lo)``; mode 2: ``gw += d lo / d w`` contracted with ``lo`` (weight gradient).
     """
+    stride, pad, mode = spec[0], spec[1], spec[2]
     batch, c_lo, n_lo = lo.shape[0], lo.shape[1], lo.shape[2]
     c_hi, n_hi, k = hi.shape[1], hi.shape[2], w.shape[2]
     for b in range(batch):
@@ -333,16 +335,16 @@ def _dcgan_d_fwd(wd, offs, dims, x, running):
     gam, bet = wd[offs[3]:offs[4]], wd[offs[4]:offs[5]]
     c3w, c3b = _view(wd, offs, 5, (1, 2 * width, base, base)), wd[offs[6]:offs[7]]
     h1 = np.zeros((batch, width, side // 2, side // 2))
-    _conv_core(x, h1, c1w, 2, 1, 0, c1w)
+    _conv_core(x, h1, c1w, np.array((2, 1, 0)), c1w)
     for c in range(width):
         h1[:, c] += c1b[c]
     a1 = _leaky(h1, 0.2)
     h2 = np.zeros((batch, 2 * width, base, base))
-    _conv_core(a1, h2, c2w, 2, 1, 0, c2w)
+    _conv_core(a1, h2, c2w, np.array((2, 1, 0)), c2w)
     y2, xhat, inv = _bn_fwd(h2, gam, bet, running, 0.1, 1e-5)
     a2 = _leaky(y2, 0.2)
     out = np.zeros((batch, 1, 1, 1))
-    _conv_core(a2, out, c3w, 1, 0, 0, c3w)
+    _conv_core(a2, out, c3w, np.array((1, 0, 0)), c3w)
     logits = out.reshape((batch, 1)) + c3b[0]
     return logits, h1, a1, y2, xhat, inv, a2
 
@@ -359,19 +361,19 @@ def _dcgan_d_bwd(wd, offs, dims, x, dl, h1, a1, y2, xhat, inv, a2, g):
     dout = dl.reshape((batch, 1, 1, 1)).copy()
     g[offs[6]] += dl.sum()
     da2 = np.zeros_like(a2)
-    _conv_core(da2, dout, c3w, 1, 0, 1, c3w)
-    _conv_core(a2, dout, c3w, 1, 0, 2, _view(g, offs, 5, (1, 2 * width, base, base)))
+    _conv_core(da2, dout, c3w, np.array((1, 0, 1)), c3w)
+    _conv_core(a2, dout, c3w, np.array((1, 0, 2)), _view(g, offs, 5, (1, 2 * width, base, base)))
     dy2 = _leaky_bwd(y2, da2, 0.2)
     dh2 = _bn_bwd(dy2, xhat, inv, gam, g[offs[3]:offs[4]], g[offs[4]:offs[5]])
     da1 = np.zeros_like(a1)
-    _conv_core(da1, dh2, c2w, 2, 1, 1, c2w)
-    _conv_core(a1, dh2, c2w, 2, 1, 2, _view(g, offs, 2, (2 * width, width, 4, 4)))
+    _conv_core(da1, dh2, c2w, np.array((2, 1, 1)), c2w)
+    _conv_core(a1, dh2, c2w, np.array((2, 1, 2)), _view(g, offs, 2, (2 * width, width, 4, 4)))
     dh1 = _leaky_bwd(h1, da1, 0.2)
     for c in range(width):
         g[offs[1] + c] += dh1[:, c].sum()
-    _conv_core(x, dh1, c1w, 2, 1, 2, _view(g, offs, 0, (width, 1, 4, 4)))
+    _conv_core(x, dh1, c1w, np.array((2, 1, 2)), _view(g, offs, 0, (width, 1, 4, 4)))
     dx = np.zeros_like(x)
-    _conv_core(dx, dh1, c1w, 2, 1, 1, c1w)
+    _conv_core(dx, dh1, c1w, np.array((2, 1, 1)), c1w)
     return dx
 
 
@@ -394,15 +396,15 @@ def _dcgan_step(z, real, rows, wg32, wd32, gg, gd, mg, vg, md, vd, g_offs, d_off
     # generator: convT -> BN -> ReLU -> convT -> BN -> ReLU -> convT + b -> sigmoid
     zz = z.reshape((b, latent, 1, 1)).copy()
     h1 = np.zeros((b, 2 * width, base, base))
-    _conv_core(h1, zz, t1w, 1, 0, 1, t1w)
+    _conv_core(h1, zz, t1w, np.array((1, 0, 1)), t1w)
     y1, xh1, inv1 = _bn_fwd(h1, g1, b1, g_run1, 0.1, 1e-5)
     a1 = np.maximum(y1, 0.0)
     h2 = np.zeros((b, width, 2 * base, 2 * base))
-    _conv_core(h2, a1, t2w, 2, 1, 1, t2w)
+    _conv_core(h2, a1, t2w, np.array((2, 1, 1)), t2w)
     y2, xh2, inv2 = _bn_fwd(h2, g2, b2, g_run2, 0.1, 1e-5)
     a2 = np.maximum(y2, 0.0)
     h3 = np.zeros((b, 1, side, side))
-    _conv_core(h3, a2, t3w, 2, 1, 1, t3w)
+    _conv_core(h3, a2, t3w, np.array((2, 1, 1)), t3w)
     fake = 1.0 / (1.0 + np.exp(-(h3 + t3b[0])))
     xr = np.empty((b, 1, side, side))
     for r in range(b):
@@ -430,17 +432,17 @@ def _dcgan_step(z, real, rows, wg32, wd32, gg, gd, mg, vg, md, vd, g_offs, d_off
     gg[:] = 0.0
     dh3 = dfake * fake * (1.0 - fake)
     gg[g_offs[7]] += dh3.sum()
-    _conv_core(dh3, a2, t3w, 2, 1, 2, _view(gg, g_offs, 6, (width, 1, 4, 4)))
+    _conv_core(dh3, a2, t3w, np.array((2, 1, 2)), _view(gg, g_offs, 6, (width, 1, 4, 4)))
     da2 = np.zeros_like(a2)
-    _conv_core(dh3, da2, t3w, 2, 1, 0, t3w)
+    _conv_core(dh3, da2, t3w, np.array((2, 1, 0)), t3w)
     dy2 = da2 * (y2 > 0.0)
     dh2 = _bn_bwd(dy2, xh2, inv2, g2, gg[g_offs[4]:g_offs[5]], gg[g_offs[5]:g_offs[6]])
-    _conv_core(dh2, a1, t2w, 2, 1, 2, _view(gg, g_offs, 3, (2 * width, width, 4, 4)))
+    _conv_core(dh2, a1, t2w, np.array((2, 1, 2)), _view(gg, g_offs, 3, (2 * width, width, 4, 4)))
     da1 = np.zeros_like(a1)
-    _conv_core(dh2, da1, t2w, 2, 1, 0, t2w)
+    _conv_core(dh2, da1, t2w, np.array((2, 1, 0)), t2w)
     dy1 = da1 * (y1 > 0.0)
     dh1 = _bn_bwd(dy1, xh1, inv1, g1, gg[g_offs[1]:g_offs[2]], gg[g_offs[2]:g_offs[3]])
-    _conv_core(dh1, zz, t1w, 1, 0, 2, _view(gg, g_offs, 0, (latent, 2 * width, base, base)))
+    _conv_core(dh1, zz, t1w, np.array((1, 0, 2)), _view(gg, g_offs, 0, (latent, 2 * width, base, base)))
     _update(wg32, gg, mg, vg, hyper[0], hyper, t)
     return loss_d, loss_g, p_real, p_fake
 
@@ -590,20 +592,23 @@ def fused_gan(G: nn.Module, D: nn.Module, real_x: torch.Tensor, cfg) -> FusedGAN
     return FusedGAN(kind, g_params, d_params, g_dims, d_dims, patch, real, cfg)
 
 
-def warm_up() -> None:
-    """Load (or, on a cold cache, compile) the step kernel for both generator kinds.
+def warm_up(cached_only: bool = False) -> None:
+    """Load (or, on a cold cache, compile) the step kernels: one step of each generator kind.
 
-    For the sweep workers' fork server, as ``qaug.train._fused.warm_up``; the networks are
-    seeded and thrown away, nothing a run draws is touched.
+    As ``qaug.train._fused.warm_up`` (``cached_only`` the same); the networks are seeded and
+    thrown away, nothing a run draws is touched.
     """
     if not JIT_ENABLED:
         return
     from qaug.models import build_gan
     from qaug.train._adversarial_config import AdversarialConfig
+    from qaug.train._fused import compiled
 
     cfg = AdversarialConfig(batch_size=2, engine="fused")
     real = torch.zeros(2, 1, 8, 8)
-    for kind in ("qgan", "gan", "dcgan"):
+    for kind, kernel in (("qgan", _gan_step), ("gan", _gan_step), ("dcgan", _dcgan_step)):
+        if cached_only and not compiled(kernel):
+            continue
         G, D = build_gan(kind, 8, generator=torch.Generator().manual_seed(0))
         fused_gan(G, D, real, cfg).step(G.sample_latent(2, torch.Generator().manual_seed(0)),
                                         torch.zeros(2, dtype=torch.int64))

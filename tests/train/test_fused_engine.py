@@ -140,3 +140,16 @@ def test_a_non_finite_loss_stops_before_its_step():
 def test_unknown_engine_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="train.engine must be 'torch' or 'fused'; got 'jax'"):
         TrainConfig(engine="jax")
+
+
+def test_cached_only_warm_up_compiles_nothing(monkeypatch):
+    from qaug.train import _fused, _fused_gan
+
+    def no(*args, **kwargs):
+        raise AssertionError("a kernel was run although it was not compiled yet")
+
+    monkeypatch.setattr(_fused, "compiled", lambda kernel: False)
+    monkeypatch.setattr(_fused, "fused_plan", no)
+    monkeypatch.setattr(_fused_gan, "fused_gan", no)
+    _fused.warm_up(cached_only=True)
+    _fused_gan.warm_up(cached_only=True)
