@@ -119,3 +119,13 @@ def test_eval_noise_errors(tmp_path, capsys):
     assert "key one of ['shots', 'depolarizing', 'readout']" in capsys.readouterr().err
     assert _run(tmp_path / "b", "--eval-noise", "readout=0.1") == 2  # the classical control
     assert "needs a quantum classifier" in capsys.readouterr().err
+
+
+def test_the_fused_engine_from_the_cli_says_it_ran(tmp_path):
+    from qaug.quantum._jit import JIT_ENABLED
+
+    assert _run(tmp_path / "f", "--train.engine=fused", model="hqcnn") == 0
+    m = read_json(tmp_path / "f" / "metrics.json")
+    assert m["train_engine"] == ("fused" if JIT_ENABLED else "torch")
+    assert read_json(tmp_path / "f" / "config.json")["train"]["engine"] == "fused"
+    assert _run(tmp_path / "t") == 0 and read_json(tmp_path / "t" / "metrics.json")["train_engine"] == "torch"

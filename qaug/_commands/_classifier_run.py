@@ -119,6 +119,7 @@ def run_train_classifier(
         "parameter_counts": model.parameter_counts(),
         "n_train": len(ds.train.y), "n_val": len(ds.val.y), "n_test": len(ds.test.y),
         "train_seconds": result.seconds,
+        "train_engine": getattr(result, "engine", "torch"),  # "fused" only where it applied
         "from_checkpoint": None if checkpoint is None else str(checkpoint),
     }
     if eval_noise is not None:
