@@ -121,6 +121,8 @@ def test_a_loss_override_brings_that_loss_defaults(command, capsys):
     cfg = _printed([command, "--adversarial.qgan.loss=wgan-gp", "--print-config"], capsys)
     cfg = cfg.get("base", cfg)
     assert cfg["adversarial"]["qgan"]["n_critic"] == 5  # WGAN-GP's critic steps
+    # the preset's engine stays (the fused engine then hands WGAN-GP to torch)
+    assert cfg["adversarial"]["qgan"]["engine"] == ("fused" if command == "demo" else "torch")
     assert cfg["adversarial"]["gan"]["loss"] == "bce" and cfg["adversarial"]["gan"]["n_critic"] == 1
     cfg = _printed([command, "--adversarial.loss=wgan-gp", "--adversarial.n_critic=3",
                     "--print-config"], capsys)

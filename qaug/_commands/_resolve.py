@@ -68,7 +68,8 @@ def _loss_tuned(cfg: Any, overrides: list[str]) -> Any:
 
     ``--adversarial.loss=wgan-gp`` alone brings WGAN-GP's optimizer, betas and critic steps
     (``adversarial.<kind>.loss`` for one kind); a kind a --config file already changed is left
-    as the file has it.
+    as the file has it. The training engine is not a loss setting: it is neither compared nor
+    replaced (a fused kind with a loss the fused engine does not cover trains with torch).
     """
     import dataclasses
 
@@ -84,8 +85,10 @@ def _loss_tuned(cfg: Any, overrides: list[str]) -> Any:
         parts = key.strip().split(".")
         if parts[0] in ("adv", "adversarial") and parts[-1] == "loss" and len(parts) in (2, 3):
             for k in kinds if len(parts) == 2 else [p for p in parts[1:2] if p in kinds]:
-                if getattr(adv, k) == getattr(fresh, k):
-                    changes[k] = default_adversarial_config(k, loss=value.strip().strip("'\""))
+                engine = getattr(adv, k).engine
+                if dataclasses.replace(getattr(adv, k), engine="torch") == getattr(fresh, k):
+                    tuned = default_adversarial_config(k, loss=value.strip().strip("'\""))
+                    changes[k] = dataclasses.replace(tuned, engine=engine)
     return dataclasses.replace(cfg, adversarial=dataclasses.replace(adv, **changes))
 
 
