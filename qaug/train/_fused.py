@@ -14,7 +14,7 @@ Supported (anything else trains with the torch engine, and ``TrainResult.engine`
 ran): ``HQCNN``, ``ReuploadHQCNN``, ``CNNControl`` with their built-in bodies and
 ``QuanvHQCNN``, float32 weights on the CPU, every weight trainable, no module hooks, no
 noise, at most ``JIT_MAX_QUBITS`` qubits, float32 images and numba installed.
-``tests/train/test_fused.py`` checks gradients against torch's autograd (float64) and the
+``tests/train/test_fused_engine.py`` checks gradients against torch's autograd (float64) and the
 Adam update against ``torch.optim.Adam``.
 """
 
