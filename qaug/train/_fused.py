@@ -95,6 +95,23 @@ def _linear_bwd(w, x, dout, gw, gb, dx):
 
 
 @_njit
+def _head(hw, hb, feat, y, rows, ghw, ghb, dfeat):
+    """Linear head, mean cross-entropy and the head's backward, for one batch.
+
+    Returns (loss sum, correct); ``ghw``, ``ghb`` accumulate the head's gradients and
+    ``dfeat`` the features'. With a non-finite loss the gradients are left for the caller to
+    discard (the step is not applied).
+    """
+    b, k = feat.shape[0], hw.shape[0]
+    logits, dl = np.empty((b, k)), np.empty((b, k))
+    _linear(hw, hb, feat, logits)
+    total, correct = _cross_entropy(logits, y, rows, dl)
+    if math.isfinite(total):
+        _linear_bwd(hw, feat, dl, ghw, ghb, dfeat)
+    return total, correct
+
+
+@_njit
 def _tanh(x, scale, out):
     """``out = scale * tanh(x)``; returns tanh(x)."""
     t = np.tanh(x)
@@ -196,13 +213,11 @@ def _front_epoch(body, xp, y, order, batch_size, first, last, w32, g, m, v, offs
         else:
             qw = w[offs[4]:offs[5]].reshape((n_layers, n, 2))
             z, fre, fim, phases = _vqc_fwd(ang, qw, body == _BODY_REUPLOAD, perm, zo)
-        logits, dl = np.empty((b, k)), np.empty((b, k))
-        _linear(hw, hb, z, logits)
-        total, correct = _cross_entropy(logits, y, rows, dl)
+        dz = np.zeros((b, n))
+        total, correct = _head(hw, hb, z, y, rows, g[offs[7]:offs[8]].reshape((k, n)),
+                               g[offs[8]:offs[9]], dz)
         if not math.isfinite(total):
             return loss_sum, correct_sum, done, total / b
-        dz = np.zeros((b, n))
-        _linear_bwd(hw, z, dl, g[offs[7]:offs[8]].reshape((k, n)), g[offs[8]:offs[9]], dz)
         dang = np.zeros((b, n))
         if body == _BODY_TANH:
             _linear_bwd(bw, ang, _tanh_bwd(tz, 1.0, dz), g[offs[5]:offs[6]].reshape((n, n)),
@@ -261,13 +276,11 @@ def _quanv_epoch(xq, y, order, batch_size, first, last, w32, g, m, v, offs, t0, 
         out, fre, fim, phases = _vqc_fwd(ang, qw, False, perm, zo)
         # the (4, p, p) feature map, flattened: feature c * p * p + patch <- out[patch, c]
         feat = np.ascontiguousarray(out.reshape((b, per, 4)).transpose(0, 2, 1)).reshape((b, n_feat))
-        logits, dl = np.empty((b, k)), np.empty((b, k))
-        _linear(hw, hb, feat, logits)
-        total, correct = _cross_entropy(logits, y, rows, dl)
+        dfeat = np.zeros((b, n_feat))
+        total, correct = _head(hw, hb, feat, y, rows, g[offs[1]:offs[2]].reshape((k, n_feat)),
+                               g[offs[2]:offs[3]], dfeat)
         if not math.isfinite(total):
             return loss_sum, correct_sum, done, total / b
-        dfeat = np.zeros((b, n_feat))
-        _linear_bwd(hw, feat, dl, g[offs[1]:offs[2]].reshape((k, n_feat)), g[offs[2]:offs[3]], dfeat)
         dout = np.ascontiguousarray(dfeat.reshape((b, 4, per)).transpose(0, 2, 1)).reshape((b * per, 4))
         gq = _vqc_bwd(dout, ang, qw, False, perm, zo, phases, fre, fim)[1]
         g[offs[0]:offs[1]] += gq.reshape(-1)
@@ -302,6 +315,12 @@ def _weights(params: list[torch.Tensor]) -> list[np.ndarray] | None:
     return views
 
 
+def write_back(views: list[np.ndarray], flat: np.ndarray, offsets: np.ndarray) -> None:
+    """Copy the flat weights a kernel updated back into the parameters' views."""
+    for view, a, b in zip(views, offsets[:-1], offsets[1:]):
+        view[:] = flat[a:b]
+
+
 class FusedPlan:
     """One training run on the fused engine: its data, weight views, gradient and Adam moments.
 
@@ -332,8 +351,7 @@ class FusedPlan:
         loss_sum, correct, done, bad = self.kernel(
             self.images, self.labels, order, batch_size, first, last, w32, self.grad, self.m,
             self.v, self.offsets, self.steps, self.hyper, self.dims, *self.tables)
-        for view, a, b in zip(self.views, self.offsets[:-1], self.offsets[1:]):
-            view[:] = w32[a:b]
+        write_back(self.views, w32, self.offsets)
         self.steps += done
         return loss_sum, correct, done, bad
 

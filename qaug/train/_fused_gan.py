@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from qaug.quantum._jit import JIT_ENABLED, _njit, _patch_bwd, _patch_fwd, jit_patch_fits
-from qaug.train._fused import _adam
+from qaug.train._fused import _adam, write_back
 
 __all__ = ["FusedGAN", "fused_gan"]
 
@@ -485,6 +485,14 @@ class FusedGAN:
                                cfg.betas[0], cfg.betas[1], 1e-8])
         self.t = 0
 
+    def _write_back(self, out, wg: np.ndarray, wd: np.ndarray) -> bool:
+        """Write the kernel's weights back when both losses were finite; whether it did."""
+        if not (math.isfinite(out[0]) and math.isfinite(out[1])):
+            return False
+        write_back(self.g_views, wg, self.g_offs)
+        write_back(self.d_views, wd, self.d_offs)
+        return True
+
     def step(self, z: torch.Tensor, rows: torch.Tensor) -> tuple[float, float, float, float]:
         """One D + G iteration on latent ``z`` ``(B, latent)`` and real rows ``rows`` ``(B,)``.
 
@@ -497,10 +505,7 @@ class FusedGAN:
                         wd, self.gg, self.gd, self.mg, self.vg, self.md, self.vd, self.g_offs,
                         self.d_offs, self.g_dims, self.d_dims, self.patch_dims, self.t,
                         self.hyper)
-        if math.isfinite(out[0]) and math.isfinite(out[1]):
-            for views, flat, offs in ((self.g_views, wg, self.g_offs), (self.d_views, wd, self.d_offs)):
-                for view, a, b in zip(views, offs[:-1], offs[1:]):
-                    view[:] = flat[a:b]
+        self._write_back(out, wg, wd)
         return tuple(float(v) for v in out)
 
 
@@ -521,10 +526,7 @@ class FusedDCGAN(FusedGAN):
         out = _dcgan_step(z.numpy().astype(np.float64), self.real, rows.numpy(), wg, wd, self.gg,
                           self.gd, self.mg, self.vg, self.md, self.vd, self.g_offs, self.d_offs,
                           self.dims, *running, self.t, self.hyper)
-        if math.isfinite(out[0]) and math.isfinite(out[1]):
-            for views, flat, offs in ((self.g_views, wg, self.g_offs), (self.d_views, wd, self.d_offs)):
-                for view, a, b in zip(views, offs[:-1], offs[1:]):
-                    view[:] = flat[a:b]
+        if self._write_back(out, wg, wd):
             for m, (mean, var), forwards in zip(self.norms, running, (1, 1, 3)):
                 m.running_mean.copy_(torch.from_numpy(mean))
                 m.running_var.copy_(torch.from_numpy(var))
