@@ -196,6 +196,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="a few sizes only")
     parser.add_argument("--qubits", type=int, nargs="+", default=None,
                         help="VQC cells of these register sizes only (e.g. --qubits 12)")
+    parser.add_argument("--batches", type=int, nargs="+", default=None,
+                        help="VQC cells of these batch sizes only (e.g. --batches 1)")
     parser.add_argument("--only", nargs="+", choices=["vqc", "patch", "steps"],
                         default=["vqc", "patch", "steps"], help="which parts (default: all)")
     args = parser.parse_args(argv)
@@ -220,7 +222,9 @@ def main(argv=None) -> int:
     failed = 0
     if "vqc" in args.only:
         for n, n_layers, batch in QUICK_VQC if args.quick else VQC_SIZES:
-            if args.qubits is not None and n not in args.qubits:
+            if (args.qubits is not None and n not in args.qubits) or (
+                args.batches is not None and batch not in args.batches
+            ):
                 continue
             r = vqc_cell(qml, n, n_layers, batch, args.repeats)
             line, ok = _row(f"VQC {n}q x {n_layers}L b{batch}", r)

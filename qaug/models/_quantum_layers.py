@@ -18,6 +18,7 @@ from torch import nn
 from qaug.models._init import resolve_generator
 from qaug.quantum import NoiseModel, noisy_vqc_expvals, patch_generator_patches, vqc_expvals
 from qaug.quantum._checks import check_finite_input
+from qaug.quantum._jit import vqc_layer_jit
 from qaug.quantum._noisy_circuits import noisy_patch_patches
 
 __all__ = ["VQCLayer", "ReuploadingVQCLayer", "QuanvCircuit", "PatchQuantumGenerator"]
@@ -98,6 +99,10 @@ class VQCLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Angles ``(batch, n_qubits)`` -> expectation values ``(batch, n_qubits)`` in [-1, 1]."""
+        if self.noise is None:  # small sizes: one compiled call with the checks folded in
+            out = vqc_layer_jit(x, self.weights, self.reupload, type(self).__name__)
+            if out is not None:
+                return out
         _check_input(x, self.n_qubits, "x", type(self).__name__)
         if self.noise is None:
             return vqc_expvals(x, self.weights, reupload=self.reupload)

@@ -41,11 +41,12 @@ import torch
 
 from ._adjoint import _autograd_grads
 from ._adjoint_tables import wire_tables
+from ._checks import check_finite_input
 from ._compact import patch_compact, vqc_compact
 from ._tables import ring_permutation
 
-__all__ = ["JIT_AVAILABLE", "JIT_ENABLED", "jit_vqc_fits", "jit_patch_fits", "vqc_jit", "patch_jit",
-           "JIT_MAX_WORK", "JIT_MAX_QUBITS"]
+__all__ = ["JIT_AVAILABLE", "JIT_ENABLED", "jit_vqc_fits", "jit_patch_fits", "vqc_jit",
+           "vqc_layer_jit", "patch_jit", "JIT_MAX_WORK", "JIT_MAX_QUBITS"]
 
 try:  # pragma: no cover - exercised by whichever branch the environment has
     import numba
@@ -274,6 +275,16 @@ def _vqc_bwd(g, x, w, reupload, perm, zo, phases, fre, fim):
 
 
 @_njit
+def _finite(a):
+    """Whether every value of the 2-d array ``a`` is finite."""
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            if not math.isfinite(a[i, j]):
+                return False
+    return True
+
+
+@_njit
 def _bit_count(v):
     c = 0
     while v:
@@ -405,7 +416,7 @@ def _checked_or_double_backward(ctx, reference, grad):
 
     Raises if an input changed in place since the forward. With grad mode on
     (``create_graph=True``) returns the gradients through ``reference(x, weights, option)``'s
-    autograd path (plus None for the option); otherwise None: the kernel's turn.
+    autograd path (plus None for each option); otherwise None: the kernel's turn.
     """
     if ctx.inputs[0]._version != ctx.versions[0] or ctx.inputs[1]._version != ctx.versions[1]:
         raise RuntimeError(
@@ -416,14 +427,17 @@ def _checked_or_double_backward(ctx, reference, grad):
         )
     if not torch.is_grad_enabled():
         return None
-    return (*_autograd_grads(lambda a, b: reference(a, b, ctx.option), ctx.inputs,
-                             ctx.needs_input_grad, grad), None)
+    grads = _autograd_grads(lambda a, b: reference(a, b, ctx.option), ctx.inputs,
+                            ctx.needs_input_grad, grad)
+    return (*grads, *[None] * (len(ctx.needs_input_grad) - 2))  # none for the options
 
 
 class _VQC(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weights, reupload):
+    def forward(ctx, x, weights, reupload, layer=None):
         _keep_inputs(ctx, x, weights, reupload)
+        if layer is not None and not _finite(ctx.arrays[0]):  # VQCLayer's input check
+            check_finite_input(x, f"the input angles x of {layer}")
         ctx.tables = _vqc_tables(x.shape[1])  # (perm, zo)
         out, *ctx.kept = _vqc_fwd(*ctx.arrays, reupload, *ctx.tables)
         return torch.from_numpy(out)
@@ -434,9 +448,11 @@ class _VQC(torch.autograd.Function):
         if twice is not None:
             return twice
         (xn, wn), (perm, zo), (fre, fim, phases) = ctx.arrays, ctx.tables, ctx.kept
-        gx, gw = _vqc_bwd(_np(grad).astype(xn.dtype, copy=False), xn, wn, ctx.option, perm, zo,
-                          phases, fre, fim)
-        return (torch.from_numpy(gx) if ctx.needs_input_grad[0] else None), torch.from_numpy(gw), None
+        g = _np(grad)
+        gx, gw = _vqc_bwd(g if g.dtype == xn.dtype else g.astype(xn.dtype), xn, wn, ctx.option,
+                          perm, zo, phases, fre, fim)
+        return (torch.from_numpy(gx) if ctx.needs_input_grad[0] else None), torch.from_numpy(gw), \
+            None, None
 
 
 class _Patch(torch.autograd.Function):
@@ -462,6 +478,37 @@ def vqc_jit(x: torch.Tensor, weights: torch.Tensor, reupload: bool) -> torch.Ten
     return _VQC.apply(x, weights, bool(reupload))
 
 
+# ``Function.apply`` less its functorch handling (under vmap, grad, ... ``vqc_layer_jit`` leaves
+# the call to ``Function.apply``): at batch 1 its Python wrapper costs 2 us of a 100 us step.
+_VQC_APPLY = getattr(super(torch.autograd.Function, _VQC), "apply", _VQC.apply)
+
+
+def vqc_layer_jit(
+    x: torch.Tensor, weights: torch.Tensor, reupload: bool, layer: str
+) -> torch.Tensor | None:
+    """``VQCLayer``'s forward where it takes the compiled path, else None.
+
+    The same result as ``_check_input`` then ``vqc_expvals`` (which would pick ``vqc_jit`` for
+    these arguments) with the layer's checks folded in: shapes, one dtype, a finite input
+    (tested in a compiled loop; the error is ``check_finite_input``'s). None -- the caller
+    runs the general path -- for anything else: other dtypes or devices, mixed dtypes,
+    wrong shapes (whose errors the general path gives), sizes off this path, functorch
+    transforms, ``QAUG_JIT=0``.
+    """
+    if not (JIT_ENABLED and type(x) is torch.Tensor and x.dim() == 2 and weights.dim() == 3) or (
+        torch._C._are_functorch_transforms_active()  # Function.apply's own handling
+    ):
+        return None
+    batch, n = x.shape
+    if (
+        batch == 0 or weights.shape[1:] != (n, 2) or x.dtype != weights.dtype
+        or x.dtype not in _CPU_FLOATS or x.device.type != "cpu" or weights.device.type != "cpu"
+        or not _fits(n, batch, weights.shape[0])
+    ):
+        return None
+    return _VQC_APPLY(x, weights, bool(reupload), layer)
+
+
 def patch_jit(z: torch.Tensor, weights: torch.Tensor, n_ancillas: int) -> torch.Tensor:
     """Patches of all sub-generators (as ``patch_generator_patches``), compiled path."""
     return _Patch.apply(z, weights, int(n_ancillas))
@@ -480,6 +527,7 @@ def warm_up() -> None:
         x = torch.zeros(2, 4, requires_grad=True)  # (batch, n_qubits)
         w = torch.zeros(2, 4, 2, requires_grad=True)  # (layers, n_qubits, RY/RZ)
         vqc_jit(x, w, False).sum().backward()
+        vqc_layer_jit(x, w, False, "VQCLayer").sum().backward()
         z = torch.zeros(2, 5, requires_grad=True)  # (batch, n_qubits)
         g = torch.zeros(2, 2, 5, requires_grad=True)  # (generators, depth, n_qubits)
         patch_jit(z, g, 1).sum().backward()

@@ -124,3 +124,42 @@ def test_the_qaug_jit_variable_turns_the_path_off(value, enabled):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == enabled
+
+
+@pytest.mark.parametrize("cls", ["VQCLayer", "ReuploadingVQCLayer"])
+@pytest.mark.parametrize("batch", [1, 16])
+def test_the_layers_one_call_path_equals_the_general_path_bit_for_bit(cls, batch, monkeypatch):
+    from qaug import models
+
+    monkeypatch.setattr(_jit, "JIT_ENABLED", True)
+    layer = getattr(models, cls)(4, 3, generator=torch.Generator().manual_seed(batch))
+    x = torch.rand(batch, 4, generator=torch.Generator().manual_seed(1)).requires_grad_()
+    out = layer(x)
+    assert type(out.grad_fn).__name__ == "_VQCBackward"
+    gx, gw = _grads(out, (x, layer.weights), 2)
+    ref = q.vqc_expvals(x, layer.weights, reupload=layer.reupload)  # checks, then vqc_jit
+    rx, rw = _grads(ref, (x, layer.weights), 2)
+    assert torch.equal(out, ref) and torch.equal(gx, rx) and torch.equal(gw, rw)
+
+
+def test_the_layers_one_call_path_leaves_other_inputs_to_the_general_path(monkeypatch):
+    monkeypatch.setattr(_jit, "JIT_ENABLED", True)
+    from qaug.models import VQCLayer
+
+    layer = VQCLayer(4, 2)
+    ref = layer(torch.rand(3, 4, generator=torch.Generator().manual_seed(0)).double())
+    assert ref.dtype == torch.float64 and type(ref.grad_fn).__name__ == "_VQCBackward"  # promoted
+    for bad, match in ((torch.rand(3, 5), r"\(batch, 4\)"), (torch.rand(4), r"\(batch, 4\)"),
+                       ([[0.0] * 4], "must be a torch.Tensor")):
+        with pytest.raises((ValueError, TypeError), match=match):
+            layer(bad)
+    x = torch.zeros(2, 4)
+    x[1, 2] = float("inf")
+    with pytest.raises(ValueError, match="input angles x of VQCLayer holds 1 NaN or infinite"):
+        layer(x)
+    assert _jit.vqc_layer_jit(torch.rand(3, 4), layer.weights, False, "VQCLayer") is not None
+
+
+def test_the_layers_one_call_path_leaves_functorch_transforms_to_function_apply(monkeypatch):
+    monkeypatch.setattr(torch._C, "_are_functorch_transforms_active", lambda: True)
+    assert _jit.vqc_layer_jit(torch.rand(3, 4), torch.rand(2, 4, 2), False, "VQCLayer") is None
