@@ -115,10 +115,10 @@ def register(subparsers) -> None:
     p.set_defaults(func=_cmd_report)
 
     p = subparsers.add_parser(
-        "demo", help="small end-to-end run of the main job (measured: 30 s wall on 2 "
-                       "idle AMD EPYC cores, /usr/bin/time qaug demo; about a minute more the "
-                       "first time after installing while numba compiles the kernels, once; "
-                       "it prints its wall time when done)",
+        "demo", help="small end-to-end run of the main job (measured: 13-17 s wall on 2 "
+                       "idle AMD EPYC cores, /usr/bin/time qaug demo; 40-54 s the first time "
+                       "after installing while numba compiles the kernels, once; it prints "
+                       "its wall time when done)",
         description="Run the demo preset (5 seeds, hqcnn and cnn, methods none / traditional / "
                     "qgan / qgan_customized on digits 0/1/2 with a data-scarce class 2) and "
                     "write the same report as qaug reproduce.")
