@@ -6,7 +6,9 @@ head, of the weights for the patch generator), for
   the demo's patch generator (5 qubits, 1 ancilla, 4 sub-generators x depth 6): batch 1, 32, 256;
 and whole training steps: the HQCNN classifier step (Adam) and a QGAN step with
 discriminator and generator updates (SGD), against the same steps jitted in JAX/optax
-(``_bench_steps``).
+(``_bench_steps``). Under each batch-1 VQC row, the torch floor: the same harness around a
+layer whose custom autograd Function does nothing (``FloorLayer``); TC/floor is the most
+TC/qaug any torch layer with its own backward can reach there.
 
 References (``_references``): TensorCircuit-NG, ``jax.jit(jax.value_and_grad(...))`` of the
 batch sum of a ``jax.vmap``-ped one-sample circuit, complex64; PennyLane default.qubit (torch,
@@ -58,6 +60,7 @@ from _references import (  # noqa: E402
 )
 
 from qaug.models import PatchQuantumGenerator, VQCLayer  # noqa: E402
+from qaug.quantum import _jit  # noqa: E402  (the floor rows time its kernels bare)
 
 TARGETS = {"tc": 1.5, "pl": 10.0}
 VQC_SIZES = [(n, L, b) for n in (4, 6, 8, 12) for L in (2, 3) for b in (1, 16, 64, 256)]
@@ -117,19 +120,78 @@ def _jax_timer(fn, *args):
     return (lambda: jax.block_until_ready(fn(*args))), compile_s
 
 
-def vqc_cell(qml, n: int, n_layers: int, batch: int, repeats: int) -> dict:
-    """Check and time one VQC size; returns times (s), compile time and the value check."""
-    g = torch.Generator().manual_seed(n * 100 + n_layers * 10 + batch)
-    layer = VQCLayer(n, n_layers, generator=g)
-    x = torch.rand(batch, n, generator=g) * math.pi
-    w = layer.weights.detach()
+class _NoCircuit(torch.autograd.Function):
+    """A custom autograd Function that does no work: zeros out, zero gradients (new tensors)."""
 
-    def ours():
+    @staticmethod
+    def forward(ctx, x, weights):
+        ctx.shape = weights.shape
+        return x.new_zeros(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.new_zeros(grad.shape), grad.new_zeros(ctx.shape)
+
+
+class _KernelsOnly(torch.autograd.Function):
+    """qaug's compiled VQC kernels (forward, adjoint backward) and nothing else: no checks."""
+
+    @staticmethod
+    def forward(ctx, x, weights):
+        ctx.arrays = (x.detach().numpy(), weights.detach().numpy())
+        ctx.tables = _jit._vqc_tables(x.shape[1])
+        out, *ctx.kept = _jit._vqc_fwd(*ctx.arrays, False, *ctx.tables)
+        return torch.from_numpy(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        fre, fim, phases = ctx.kept
+        gx, gw = _jit._vqc_bwd(grad.numpy(), *ctx.arrays, False, *ctx.tables, phases, fre, fim)
+        return torch.from_numpy(gx), torch.from_numpy(gw)
+
+
+class FloorLayer(torch.nn.Module):
+    """VQCLayer's interface around a bare custom Function: the torch floor.
+
+    Timed in the same harness as VQCLayer (zero_grad, forward, sum, backward). With
+    ``kernels=False`` the Function does nothing: the least any torch layer with its own
+    backward can take per call. With ``kernels=True`` it runs qaug's compiled circuit and
+    nothing else: the least qaug's circuit can take inside torch (VQCLayer adds its checks:
+    shapes, dtypes, finiteness, in-place changes, double backward).
+    """
+
+    def __init__(self, weights: torch.Tensor, kernels: bool):
+        super().__init__()
+        self.weights = torch.nn.Parameter(weights.detach().clone())
+        self.fn = _KernelsOnly if kernels else _NoCircuit
+
+    def forward(self, x):
+        return self.fn.apply(x, self.weights)
+
+
+def _torch_step(layer, x):
+    """One timed call of a torch layer: fresh input leaf, zero_grad, forward, sum, backward."""
+
+    def step():
         xi = x.detach().requires_grad_(True)
         layer.zero_grad(set_to_none=True)
         loss = layer(xi).sum()
         loss.backward()
         return float(loss.detach()), [xi.grad, layer.weights.grad]
+
+    return step
+
+
+def vqc_cell(qml, n: int, n_layers: int, batch: int, repeats: int) -> dict:
+    """Check and time one VQC size; returns times (s), compile time and the value check.
+
+    At batch 1 the torch floor (``FloorLayer``) is timed in the same rounds.
+    """
+    g = torch.Generator().manual_seed(n * 100 + n_layers * 10 + batch)
+    layer = VQCLayer(n, n_layers, generator=g)
+    x = torch.rand(batch, n, generator=g) * math.pi
+    w = layer.weights.detach()
+    ours = _torch_step(layer, x)
 
     ref_ours = ours()
     pl_forward = pl_vqc(qml, n, n_layers)
@@ -144,8 +206,27 @@ def vqc_cell(qml, n: int, n_layers: int, batch: int, repeats: int) -> dict:
     def pl():
         torch_grads(pl_forward, x, w, wrt=(0, 1))
 
-    t = median_times({"qaug": ours, "tc": tc_step, "pl": pl}, repeats)
+    steps = {"qaug": ours, "tc": tc_step, "pl": pl}
+    if batch == 1:
+        steps["floor"] = _torch_step(FloorLayer(w, kernels=False), x)
+        steps["kernels"] = _torch_step(FloorLayer(w, kernels=True), x)
+        check_close(f"bare kernels n={n} L={n_layers}", ref_ours, steps["kernels"](), atol=1e-6)
+    t = median_times(steps, repeats)
     return {**t, "compile": compile_s, "err": max(err_tc, err_pl)}
+
+
+def _floor_rows(r: dict) -> str:
+    """The two floors under a batch-1 VQC row: their times and the most TC/qaug they leave."""
+    return "\n".join(
+        f"{label:20s} {r[key] * 1e3:8.3f} {'':8s} {'':9s} {r['tc'] / r[key]:7.2f}x {'':8s} | "
+        f"{r[key + '_min'] * 1e3:8.3f} {'':8s} {r['tc_min'] / r[key + '_min']:7.2f}x  ({note})"
+        for label, key, note in (
+            ("  torch floor", "floor", "empty custom Function: the most any torch layer "
+             "with its own backward can reach"),
+            ("  floor + kernels", "kernels", "qaug's compiled circuit in a bare Function, "
+             "no checks"),
+        )
+    )
 
 
 def patch_cell(qml, batch: int, repeats: int) -> dict:
@@ -230,6 +311,8 @@ def main(argv=None) -> int:
             line, ok = _row(f"VQC {n}q x {n_layers}L b{batch}", r)
             failed += not ok
             print(line, flush=True)
+            if "floor" in r:
+                print(_floor_rows(r), flush=True)
     if "patch" in args.only:
         for batch in QUICK_PATCH if args.quick else PATCH_BATCHES:
             line, ok = _row(f"patch G b{batch}", patch_cell(qml, batch, args.repeats))
