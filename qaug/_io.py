@@ -173,8 +173,23 @@ def _git_commit() -> str | None:
         return None
 
 
+def cpu_kernels() -> dict:
+    """Which CPU kernels torch runs on this machine (part of every run's provenance).
+
+    torch picks its vectorised kernels (``torch_cpu_capability``) and oneDNN its convolution
+    kernels (``onednn_max_cpu_isa``: the ``ONEDNN_MAX_CPU_ISA`` setting, "default" for the
+    CPU's best) per CPU; float32 results of the two differ in the last bits, and a near tie
+    downstream (a sample on the acceptance threshold) can then move a run. The committed
+    ``docs/results/paper`` was made with AVX2 kernels: on an AVX-512 machine,
+    ``ONEDNN_MAX_CPU_ISA=AVX2`` reproduces all 144 of its rows bit for bit (2 differ without).
+    """
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or "default"
+    return {"torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "onednn_max_cpu_isa": isa}
+
+
 def run_info(seed: int | None = None, argv: list[str] | None = None) -> dict:
-    """Provenance of a run: command line, seed, package versions, git commit, platform."""
+    """Provenance of a run: command line, seed, versions, git commit, platform, CPU kernels."""
     import importlib.metadata as md
 
     from qaug.quantum import _jit
@@ -203,6 +218,7 @@ def run_info(seed: int | None = None, argv: list[str] | None = None) -> dict:
         "git_commit": _git_commit(),
         "torch_threads": torch.get_num_threads(),
         "compiled_circuits": _jit.JIT_ENABLED,  # small circuits as compiled loops (QAUG_JIT=0: no)
+        "cpu_kernels": cpu_kernels(),
     }
 
 

@@ -66,6 +66,18 @@ def test_run_info_records_whether_the_circuits_ran_compiled(monkeypatch):
         assert run_info()["compiled_circuits"] is enabled
 
 
+def test_run_info_records_which_cpu_kernels_torch_ran(monkeypatch):
+    import torch
+
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    kernels = run_info()["cpu_kernels"]
+    assert kernels == {"torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+                       "onednn_max_cpu_isa": "default"}
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert run_info()["cpu_kernels"]["onednn_max_cpu_isa"] == "AVX2"
+
+
 def test_json_and_checkpoints_get_the_umask_like_other_files(tmp_path):
     import os
 

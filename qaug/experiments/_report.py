@@ -124,6 +124,16 @@ def _curves_section(res: SweepResults, fig_dir: Path) -> list[str]:
     return lines + [f"![learning curves](figures/{f.name})", ""]
 
 
+def _cpu_kernels_line(kernels: dict | None) -> list[str]:
+    """The report's line on torch's CPU kernels (none for sweeps run before it was recorded)."""
+    if not kernels:
+        return []
+    return [f"- CPU kernels: torch {kernels.get('torch_cpu_capability')}, oneDNN "
+            f"{kernels.get('onednn_max_cpu_isa')} (`ONEDNN_MAX_CPU_ISA`); float32 convolutions "
+            f"round differently on other kernels, so a rerun elsewhere can move a few runs "
+            f"(see `qaug._io.cpu_kernels`)."]
+
+
 def write_report(out_dir: str | Path, *, p_adjust: str = "holm",
                  comparisons_adjust: str = "bh") -> Path:
     """Write ``report.md``, ``figures/*.png``, ``results.csv`` and ``results.json`` in ``out_dir``.
@@ -172,6 +182,7 @@ def write_report(out_dir: str | Path, *, p_adjust: str = "holm",
               f"- Sum of per-run compute time over all finished runs: {compute:.0f} s.",
               f"- Command: `{_command_line(last.get('argv'))}`.",
               f"- Code: git `{last.get('git_commit')}`; versions {last.get('versions', {})}.",
+              *_cpu_kernels_line(last.get("cpu_kernels")),
               *[f"- Earlier invocation merged into these results (methods {e.get('methods')}): "
                 f"`{_command_line(e.get('argv'))}` at git `{e.get('git_commit')}`, "
                 f"{e.get('n_done', '?')} runs in {num(e.get('wall_s'), 4)} s. "

@@ -80,7 +80,7 @@ def _run_and_report(sweep, out, start, executor, progress, run_fn):
         "n_cached": summary.n_cached, "n_failed": len(summary.failed),
         "n_banks_trained": summary.n_banks_trained, "seeds_run": list(sweep.seeds),
         "corrupt_banks_retrained": list(summary.corrupt_banks), "git_commit": info["git_commit"],
-        "versions": info["versions"], "argv": info["argv"],
+        "versions": info["versions"], "cpu_kernels": info["cpu_kernels"], "argv": info["argv"],
         "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
     write_json(out / "sweep.json", meta)
     return summary, write_report(out)

@@ -34,6 +34,9 @@ def test_report_from_fake_sweep(tmp_path):
     csv = (tmp_path / "s" / "results.csv").read_text().splitlines()
     assert len(csv) == 1 + 8 and csv[-1].endswith("RuntimeError: diverged")
     assert write_report(tmp_path / "s") == report  # rebuilds from the files alone
+    meta = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    kernels = meta["last_run"]["cpu_kernels"]  # which CPU kernels made these numbers
+    assert f"- CPU kernels: torch {kernels['torch_cpu_capability']}, oneDNN " in text
 
 
 def test_target_sensitivity_needs_every_condition():
