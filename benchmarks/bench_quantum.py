@@ -155,16 +155,16 @@ class FloorLayer(torch.nn.Module):
     """VQCLayer's interface around a bare custom Function: the torch floor.
 
     Timed in the same harness as VQCLayer (zero_grad, forward, sum, backward). With
-    ``kernels=False`` the Function does nothing: the least any torch layer with its own
-    backward can take per call. With ``kernels=True`` it runs qaug's compiled circuit and
-    nothing else: the least qaug's circuit can take inside torch (VQCLayer adds its checks:
-    shapes, dtypes, finiteness, in-place changes, double backward).
+    ``_NoCircuit`` the Function does nothing: the least any torch layer with its own backward
+    can take per call. With ``_KernelsOnly`` it runs qaug's compiled circuit and nothing else:
+    the least qaug's circuit can take inside torch (VQCLayer adds its checks: shapes, dtypes,
+    finiteness, in-place changes, double backward).
     """
 
-    def __init__(self, weights: torch.Tensor, kernels: bool):
+    def __init__(self, weights: torch.Tensor, fn: type[torch.autograd.Function]):
         super().__init__()
         self.weights = torch.nn.Parameter(weights.detach().clone())
-        self.fn = _KernelsOnly if kernels else _NoCircuit
+        self.fn = fn
 
     def forward(self, x):
         return self.fn.apply(x, self.weights)
@@ -209,9 +209,9 @@ def vqc_cell(qml, n: int, n_layers: int, batch: int, repeats: int) -> dict:
 
     steps = {"qaug": ours, "tc": tc_step, "pl": pl}
     if batch == 1:
-        steps["floor"] = _torch_step(FloorLayer(w, kernels=False), x)
+        steps["floor"] = _torch_step(FloorLayer(w, _NoCircuit), x)
         if _jit.jit_vqc_fits(n, n_layers, batch, x, w):  # VQCLayer runs these kernels here
-            steps["kernels"] = _torch_step(FloorLayer(w, kernels=True), x)
+            steps["kernels"] = _torch_step(FloorLayer(w, _KernelsOnly), x)
             check_close(f"bare kernels n={n} L={n_layers}", ref_ours, steps["kernels"](),
                         atol=1e-6)
     t = median_times(steps, repeats)
